@@ -1,0 +1,41 @@
+# make demo  - the main job on the bundled demo data (offline, no token, no GPU)
+# make test  - lint and the whole test suite (no GPU, network or keys needed)
+PYTHON_BOOT ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+DEMO_OUT := ../results_demo
+RUN := cd inference_and_evaluation && ../$(PY)
+
+.PHONY: venv demo test lint format clean-demo
+
+venv: $(STAMP)
+
+$(STAMP): requirements.txt requirements-dev.txt pyproject.toml
+	test -x $(PY) || $(PYTHON_BOOT) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements-dev.txt
+	$(PY) -m pip install --quiet --no-deps -e .
+	touch $(STAMP)
+
+demo: $(STAMP)
+	$(RUN) inference_baselines.py --dataset demo --baseline all --inference_mode ICL --task_format open --output-dir ../results --no-progress
+	$(RUN) inference_baselines.py --dataset demo --baseline all --inference_mode ICL --task_format mcqa --output-dir ../results --no-progress
+	$(RUN) evaluate_EM.py $(DEMO_OUT)
+	$(RUN) variance_analysis.py $(DEMO_OUT) --generate_table
+	@echo "demo results, evaluations and tables are in results_demo/"
+
+test: $(STAMP)
+	$(VENV)/bin/ruff check .
+	$(PY) -m pytest -q
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format: $(STAMP)
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
+
+clean-demo:
+	rm -rf results_demo

@@ -1,0 +1,18 @@
+"""Shared fixtures. The scripts' folder goes on sys.path, as when a script runs from it."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+SCRIPTS = ROOT / "inference_and_evaluation"
+if str(SCRIPTS) not in sys.path:
+    sys.path.insert(0, str(SCRIPTS))
+
+
+@pytest.fixture(scope="session")
+def scripts_dir() -> Path:
+    return SCRIPTS
