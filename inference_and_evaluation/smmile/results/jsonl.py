@@ -1,0 +1,84 @@
+"""JSON Lines on disk: append-and-flush writing, tolerant reading, atomic rewriting."""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, Any, Iterable
+
+from ..errors import FileProblem
+
+
+@dataclass
+class JsonlContent:
+    rows: list[dict[str, Any]]
+    torn_tail: bool = False  # the last line was cut short (a killed run) and was ignored
+    warnings: list[str] = field(default_factory=list)
+
+
+def read_jsonl(path: str | Path) -> JsonlContent:
+    """Read every complete JSON object; a cut-short last line is reported, not fatal.
+
+    A malformed line elsewhere, or a file that is not UTF-8, raises FileProblem.
+    """
+    path = Path(path)
+    raw = path.read_bytes()
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise FileProblem(path, f"not UTF-8 (byte {exc.start})") from None
+    lines = text.split("\n")
+    content = JsonlContent(rows=[])
+    last = len(lines) - 1
+    for i, line in enumerate(lines):
+        if not line.strip():
+            continue
+        try:
+            obj = json.loads(line)
+        except json.JSONDecodeError:
+            if i == last:  # no newline after it: the writer was killed mid-line
+                content.torn_tail = True
+                content.warnings.append(f"{path}: last line is incomplete (interrupted run?); ignored")
+                continue
+            raise FileProblem(path, f"line {i + 1} is not valid JSON") from None
+        if not isinstance(obj, dict):
+            raise FileProblem(path, f"line {i + 1} is not a JSON object")
+        content.rows.append(obj)
+    return content
+
+
+def dumps(obj: dict[str, Any]) -> str:
+    return json.dumps(obj, ensure_ascii=False, sort_keys=False)
+
+
+def append_line(fh: IO[str], obj: dict[str, Any]) -> None:
+    """Write one object as one line and flush it to the OS at once."""
+    fh.write(dumps(obj) + "\n")
+    fh.flush()
+
+
+def write_atomic(path: str | Path, text: str) -> None:
+    """Write a file through a temporary sibling and a rename: readers never see half of it."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def write_jsonl_atomic(path: str | Path, rows: Iterable[dict[str, Any]]) -> None:
+    write_atomic(path, "".join(dumps(r) + "\n" for r in rows))
+
+
+def write_json_atomic(path: str | Path, obj: Any) -> None:
+    write_atomic(path, json.dumps(obj, indent=2, ensure_ascii=False) + "\n")
