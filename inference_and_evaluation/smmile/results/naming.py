@@ -12,7 +12,7 @@ from pathlib import Path
 
 _NAME = re.compile(
     r"^result_(?P<model>.+?)_(?P<mode>0-shot|ICL)(?:_(?P<fmt>open|mcqa))?"
-    r"(?:\.(?P<ablation>[A-Za-z0-9_+=-]+?))?"
+    r"(?:\.(?!shard-\d)(?P<ablation>[A-Za-z0-9_+=-]+?))?"
     r"(?:\.shard-(?P<k>\d+)-of-(?P<n>\d+))?"
     r"\.(?P<ext>jsonl|csv)$"
 )

@@ -1,0 +1,73 @@
+"""The run manifest written beside a result file: what ran, on what, when, and how it went."""
+
+from __future__ import annotations
+
+import json
+import platform
+import socket
+import subprocess
+import sys
+from datetime import datetime, timezone
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+from .jsonl import write_json_atomic
+
+PACKAGES = (
+    "torch", "torchvision", "transformers", "tokenizers", "accelerate", "datasets", "huggingface-hub",
+    "pillow", "numpy", "pandas", "anthropic", "openai", "ollama", "flash-attn", "vllm",
+)
+_SECRET_WORDS = ("key", "token", "secret", "password")
+
+
+def utc_now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+def package_versions() -> dict[str, str | None]:
+    versions: dict[str, str | None] = {}
+    for name in PACKAGES:
+        try:
+            versions[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            versions[name] = None
+    return versions
+
+
+def git_commit(where: Path | None = None) -> str | None:
+    where = where or Path(__file__).resolve().parent
+    try:
+        out = subprocess.run(
+            ["git", "rev-parse", "HEAD"], cwd=where, capture_output=True, text=True, timeout=10, check=True
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return out.stdout.strip() or None
+
+
+def scrub(config: dict[str, Any]) -> dict[str, Any]:
+    """Drop anything that looks like a secret; secrets come from the environment and stay there."""
+    return {k: v for k, v in config.items() if not any(w in k.lower() for w in _SECRET_WORDS)}
+
+
+def environment() -> dict[str, Any]:
+    return {
+        "packages": package_versions(),
+        "python": sys.version.split()[0],
+        "platform": platform.platform(),
+        "host": socket.gethostname(),
+        "git_commit": git_commit(),
+        "argv": sys.argv,
+    }
+
+
+def read_manifest(path: Path) -> dict[str, Any] | None:
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+
+
+def write_manifest(path: Path, manifest: dict[str, Any]) -> None:
+    write_json_atomic(path, manifest)

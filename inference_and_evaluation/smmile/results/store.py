@@ -1,0 +1,109 @@
+"""The result file of one run: resume, append-and-flush, compaction, one writer at a time."""
+
+from __future__ import annotations
+
+import fcntl
+import os
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import IO
+
+from ..errors import FileProblem, UserError
+from ..types import ResultRecord
+from .jsonl import append_line, read_jsonl, write_jsonl_atomic
+from .schema import record_from_json, record_to_json
+
+
+def latest_per_problem(records: list[ResultRecord]) -> dict[str, ResultRecord]:
+    """One record per problem: the last ok one, else the last one (a retried error is superseded)."""
+    chosen: dict[str, ResultRecord] = {}
+    for rec in records:
+        prev = chosen.get(rec.problem_id)
+        if prev is None or rec.status == "ok" or prev.status != "ok":
+            chosen[rec.problem_id] = rec
+    return chosen
+
+
+@dataclass
+class ResultStore:
+    """Appends records to `path`; on open, drops a torn last line and superseded records."""
+
+    path: Path
+    resume: bool = True
+    notes: list[str] = field(default_factory=list)
+    _fh: IO[str] | None = None
+    _lock: IO[str] | None = None
+    _records: dict[str, ResultRecord] = field(default_factory=dict)
+
+    def open(self) -> ResultStore:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._acquire_lock()
+        if self.path.exists():
+            if self.resume:
+                self._load_and_compact()
+            else:
+                stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+                kept = self.path.with_name(f"{self.path.name}.replaced-{stamp}")
+                os.replace(self.path, kept)
+                self.notes.append(f"--no-resume: previous results kept as {kept.name}")
+        self._fh = open(self.path, "a", encoding="utf-8")
+        return self
+
+    def _acquire_lock(self) -> None:
+        lock_path = self.path.with_name(f".{self.path.name}.lock")
+        self._lock = open(lock_path, "w")
+        try:
+            fcntl.flock(self._lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            self._lock.close()
+            self._lock = None
+            raise UserError(f"{self.path}: another run is writing this result right now") from None
+
+    def _load_and_compact(self) -> None:
+        content = read_jsonl(self.path)
+        try:
+            records = [record_from_json(row) for row in content.rows]
+        except (TypeError, ValueError) as exc:
+            raise FileProblem(self.path, f"not a result file of this harness ({exc})") from None
+        self._records = latest_per_problem(records)
+        self.notes.extend(content.warnings)
+        if content.torn_tail or len(self._records) != len(records):
+            self.compact()
+
+    @property
+    def done(self) -> set[str]:
+        """Problems that need no new attempt: those with an ok record."""
+        return {pid for pid, rec in self._records.items() if rec.status == "ok"}
+
+    @property
+    def records(self) -> dict[str, ResultRecord]:
+        return dict(self._records)
+
+    def append(self, record: ResultRecord) -> None:
+        assert self._fh is not None, "store is not open"
+        append_line(self._fh, record_to_json(record))
+        self._records[record.problem_id] = record
+
+    def compact(self) -> None:
+        """Rewrite the file with one record per problem (atomic rename)."""
+        if self._fh is not None:
+            self._fh.close()
+        write_jsonl_atomic(self.path, (record_to_json(r) for r in self._records.values()))
+        if self._fh is not None:
+            self._fh = open(self.path, "a", encoding="utf-8")
+
+    def close(self) -> None:
+        if self._fh is not None:
+            self._fh.close()
+            self._fh = None
+            self.compact()
+        if self._lock is not None:
+            self._lock.close()
+            self._lock = None
+
+    def __enter__(self) -> ResultStore:
+        return self.open()
+
+    def __exit__(self, *exc) -> None:
+        self.close()

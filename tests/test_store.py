@@ -1,0 +1,97 @@
+"""The result file: append-and-flush, compaction, one writer at a time, tolerant reading."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from smmile.errors import FileProblem, UserError
+from smmile.results.jsonl import read_jsonl
+from smmile.results.naming import ResultKey, parse_result_name
+from smmile.results.store import ResultStore, latest_per_problem
+from smmile.types import ResultRecord
+
+
+def rec(pid: str, status: str = "ok", answer: str | None = "x") -> ResultRecord:
+    return ResultRecord(problem_id=pid, generated_answer=answer, status=status)
+
+
+def test_latest_per_problem_prefers_the_last_ok_record():
+    chosen = latest_per_problem([rec("a", "error"), rec("a", "ok", "1"), rec("a", "error"), rec("b", "error")])
+    assert chosen["a"].generated_answer == "1" and chosen["a"].status == "ok"
+    assert chosen["b"].status == "error"
+
+
+def test_records_are_on_disk_as_soon_as_appended(tmp_path):
+    path = tmp_path / "result_m_ICL_open.jsonl"
+    with ResultStore(path) as store:
+        store.append(rec("a"))
+        assert [r["problem_id"] for r in read_jsonl(path).rows] == ["a"]
+        store.append(rec("b", "error"))
+        assert store.done == {"a"}
+    assert len(read_jsonl(path).rows) == 2
+
+
+def test_reopening_compacts_retried_errors_and_torn_lines(tmp_path):
+    path = tmp_path / "result_m_ICL_open.jsonl"
+    lines = [json.dumps({"problem_id": "a", "status": "error"}), json.dumps({"problem_id": "a", "status": "ok"})]
+    path.write_text("\n".join(lines) + "\n" + '{"problem_id": "b", "sta')
+    with ResultStore(path) as store:
+        assert store.done == {"a"}
+        assert "incomplete" in " ".join(store.notes)
+    content = read_jsonl(path)
+    assert not content.torn_tail
+    assert [(r["problem_id"], r["status"]) for r in content.rows] == [("a", "ok")]
+
+
+def test_a_second_writer_is_refused(tmp_path):
+    path = tmp_path / "result_m_ICL_open.jsonl"
+    with ResultStore(path), pytest.raises(UserError, match="another run"):
+        ResultStore(path).open()
+
+
+def test_a_foreign_jsonl_is_named(tmp_path):
+    path = tmp_path / "result_m_ICL_open.jsonl"
+    path.write_text('{"no_id": 1}\n')
+    with pytest.raises(FileProblem, match="result_m_ICL_open.jsonl"):
+        ResultStore(path).open()
+
+
+def test_a_broken_middle_line_is_named(tmp_path):
+    path = tmp_path / "result_m_ICL_open.jsonl"
+    path.write_text('{"problem_id": "a"}\nnot json\n{"problem_id": "b"}\n')
+    with pytest.raises(FileProblem, match="line 2"):
+        read_jsonl(path)
+
+
+def test_non_utf8_is_named(tmp_path):
+    path = tmp_path / "result_m_ICL_open.jsonl"
+    path.write_bytes(b'{"problem_id": "\xff"}\n')
+    with pytest.raises(FileProblem, match="UTF-8"):
+        read_jsonl(path)
+
+
+@pytest.mark.parametrize(
+    "name, key, shard",
+    [
+        ("result_qwen7B_ICL_open.jsonl", ResultKey("qwen7B", "ICL", "open"), None),
+        ("result_llama32_vision_90b_0-shot_mcqa.shard-2-of-4.jsonl",
+         ResultKey("llama32_vision_90b", "0-shot", "mcqa"), (2, 4)),
+        ("result_llavaonevision_0.5b_ICL.csv", ResultKey("llavaonevision_0.5b", "ICL", "open"), None),
+        ("result_qwen7B_ICL_open.order-reversed.jsonl", ResultKey("qwen7B", "ICL", "open", "order-reversed"), None),
+        ("result_m_ICL_mcqa.num-icl-2+irrelevant-1-end.shard-0-of-2.jsonl",
+         ResultKey("m", "ICL", "mcqa", "num-icl-2+irrelevant-1-end"), (0, 2)),
+    ],
+)
+def test_result_names_round_trip(name, key, shard):
+    parsed = parse_result_name(name)
+    assert parsed is not None and parsed.key == key and parsed.shard == shard
+    if name.endswith(".jsonl"):
+        assert key.file_name(shard) == name
+
+
+@pytest.mark.parametrize("name", ["result_ICL_open.jsonl", "result_m_1-shot_open.jsonl", "results.csv",
+                                  "result_m_ICL_open.shard-2-of-2.jsonl", "result_m_ICL_open.x.csv"])
+def test_names_that_are_not_results(name):
+    assert parse_result_name(name) is None
