@@ -15,8 +15,21 @@ from typing import Any
 from .jsonl import write_json_atomic
 
 PACKAGES = (
-    "torch", "torchvision", "transformers", "tokenizers", "accelerate", "datasets", "huggingface-hub",
-    "pillow", "numpy", "pandas", "anthropic", "openai", "ollama", "flash-attn", "vllm",
+    "torch",
+    "torchvision",
+    "transformers",
+    "tokenizers",
+    "accelerate",
+    "datasets",
+    "huggingface-hub",
+    "pillow",
+    "numpy",
+    "pandas",
+    "anthropic",
+    "openai",
+    "ollama",
+    "flash-attn",
+    "vllm",
 )
 _SECRET_WORDS = ("key", "token", "secret", "password")
 

@@ -47,12 +47,12 @@ class ResultStore:
                 kept = self.path.with_name(f"{self.path.name}.replaced-{stamp}")
                 os.replace(self.path, kept)
                 self.notes.append(f"--no-resume: previous results kept as {kept.name}")
-        self._fh = open(self.path, "a", encoding="utf-8")
+        self._fh = open(self.path, "a", encoding="utf-8")  # noqa: SIM115 (held until close)
         return self
 
     def _acquire_lock(self) -> None:
         lock_path = self.path.with_name(f".{self.path.name}.lock")
-        self._lock = open(lock_path, "w")
+        self._lock = open(lock_path, "w")  # noqa: SIM115 (held until close)
         try:
             fcntl.flock(self._lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
@@ -91,7 +91,7 @@ class ResultStore:
             self._fh.close()
         write_jsonl_atomic(self.path, (record_to_json(r) for r in self._records.values()))
         if self._fh is not None:
-            self._fh = open(self.path, "a", encoding="utf-8")
+            self._fh = open(self.path, "a", encoding="utf-8")  # noqa: SIM115 (held until close)
 
     def close(self) -> None:
         if self._fh is not None:
