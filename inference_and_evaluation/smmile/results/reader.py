@@ -1,0 +1,363 @@
+"""One reader for result files: this harness's JSONL (shards merged) and the authors' CSVs.
+
+A JSONL result and a CSV of the same key are distinct sources (two Results); the scripts score
+one source per key through `one_per_key` (JSONL preferred), and say which file they set aside.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import sys
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ..errors import FileProblem, UserError
+from ..scoring import is_error
+from ..types import ResultRecord
+from .jsonl import read_jsonl
+from .naming import ResultFile, ResultKey, looks_like_result, parse_result_name
+from .schema import record_from_json
+
+# MedVLM-R1's MCQA file spells these columns its own way.
+COLUMN_ALIASES = {
+    "original_question": "final_question",
+    "correct_letter": "correct_option",
+    "correct_answer": "true_answer",
+    "extracted_answer": "selected_option",
+}
+CSV_FIELDS = (
+    "problem_id",
+    "final_question",
+    "true_answer",
+    "generated_answer",
+    "full_response",
+    "correct_option",
+    "selected_option",
+    "is_correct",
+)
+OPEN_REQUIRED = ("problem_id", "true_answer", "generated_answer")
+_TRUE, _FALSE = {"true", "1"}, {"false", "0"}
+_MAX_LISTED = 5
+
+
+@dataclass
+class Result:
+    """One result (one key, one source kind), its records one per problem, and what went wrong."""
+
+    key: ResultKey | None  # None: the file name does not parse
+    kind: str  # "jsonl" or "csv"
+    files: list[Path]
+    output_stem: str
+    records: list[ResultRecord] = field(default_factory=list)
+    original_count: int = 0  # rows read, before dropping duplicates of a problem id
+    warnings: list[str] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
+
+    @property
+    def name(self) -> str:
+        return (
+            self.files[0].name
+            if len(self.files) == 1
+            else f"{self.output_stem}.{self.kind} ({len(self.files)} files)"
+        )
+
+    @property
+    def usable(self) -> bool:
+        return self.key is not None and bool(self.records)
+
+    def notices(self) -> list[str]:
+        """One line per problem and warning, for stderr."""
+        return [f"error: {p}" for p in self.problems] + [f"warning: {w}" for w in self.warnings]
+
+
+def _listed(items: list[str]) -> str:
+    shown = ", ".join(items[:_MAX_LISTED])
+    return shown + (f", ... ({len(items)} in all)" if len(items) > _MAX_LISTED else "")
+
+
+def one_record_per_problem(records: list[ResultRecord]) -> tuple[list[ResultRecord], list[str]]:
+    """One record per problem: the last one without an error, else the last one.
+
+    Also returns the problem ids that had more than one error-free record (true duplicates).
+    """
+    chosen: dict[str, ResultRecord] = {}
+    ok_seen: dict[str, int] = defaultdict(int)
+    for rec in records:
+        failed = is_error(rec)
+        ok_seen[rec.problem_id] += not failed
+        prev = chosen.get(rec.problem_id)
+        if prev is None or not failed or is_error(prev):
+            chosen[rec.problem_id] = rec
+    return list(chosen.values()), [pid for pid, n in ok_seen.items() if n > 1]
+
+
+# --- CSV (the authors' published files) --------------------------------------------------------
+
+
+def _raise_csv_limit() -> None:
+    limit = sys.maxsize
+    while True:
+        try:
+            csv.field_size_limit(limit)
+            return
+        except OverflowError:
+            limit //= 2
+
+
+def _parse_bool(path: Path, row_no: int, value: str | None) -> bool | None:
+    if value is None or not value.strip():
+        return None
+    low = value.strip().lower()
+    if low in _TRUE:
+        return True
+    if low in _FALSE:
+        return False
+    raise FileProblem(path, f"row {row_no}: is_correct is {value!r}, expected True or False")
+
+
+def _canonical(column: str, header: list[str]) -> str:
+    """A column's ResultRecord name; an alias yields to a column already spelled the usual way."""
+    target = COLUMN_ALIASES.get(column)
+    return target if target and target not in header else column
+
+
+def _check_columns(path: Path, columns: set[str], task_format: str, what: str = "column") -> None:
+    missing = [c for c in ("problem_id",) if c not in columns]
+    if task_format == "mcqa":
+        if "is_correct" not in columns and not {"selected_option", "correct_option"} <= columns:
+            missing.append("is_correct (or selected_option and correct_option)")
+    else:
+        missing += [c for c in OPEN_REQUIRED if c not in columns]
+    if missing:
+        s = "s" if len(missing) > 1 else ""
+        raise FileProblem(
+            path, f"missing required {what}{s} {', '.join(dict.fromkeys(missing))} for a {task_format} result"
+        )
+
+
+def read_csv_records(path: str | Path, key: ResultKey) -> list[ResultRecord]:
+    """Rows of an authors' CSV as records. An empty cell reads as None (scored as `nan`)."""
+    path = Path(path)
+    raw = path.read_bytes()
+    if not raw.strip():
+        raise FileProblem(path, "empty file")
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise FileProblem(path, f"not UTF-8 (byte {exc.start})") from None
+    _raise_csv_limit()
+    reader = csv.reader(io.StringIO(text, newline=""))
+    try:
+        header = [h.strip() for h in next(reader)]
+        rows = list(reader)
+    except csv.Error as exc:
+        raise FileProblem(path, f"not a readable CSV file ({exc})") from None
+    names = [_canonical(h, header) for h in header]
+    _check_columns(path, set(names), key.task_format)
+    wanted = [(i, n) for i, n in enumerate(names) if n in CSV_FIELDS]
+    records = []
+    for row_no, row in enumerate(rows, start=2):
+        if not any(cell.strip() for cell in row):
+            continue  # a blank line
+        values: dict[str, Any] = {n: (row[i] if i < len(row) and row[i] != "" else None) for i, n in wanted}
+        if not values.get("problem_id"):
+            raise FileProblem(path, f"row {row_no} has no problem_id")
+        values["is_correct"] = _parse_bool(path, row_no, values.get("is_correct"))
+        records.append(
+            ResultRecord(
+                model=key.model, inference_mode=key.inference_mode, task_format=key.task_format, **values
+            )
+        )
+    if not records:
+        raise FileProblem(path, "has a header but no rows")
+    return records
+
+
+# --- JSONL (this harness's results) ------------------------------------------------------------
+
+
+def read_jsonl_records(
+    path: str | Path, task_format: str, allow_empty: bool = False
+) -> tuple[list[ResultRecord], list[str]]:
+    """Records of one JSONL file and its warnings (a torn last line).
+
+    `allow_empty`: an empty file is fine (a shard whose manifest expects no problem).
+    """
+    path = Path(path)
+    if not path.read_bytes().strip():
+        if allow_empty:
+            return [], []
+        raise FileProblem(path, "empty file")
+    content = read_jsonl(path)
+    if not content.rows:
+        raise FileProblem(path, "no complete record (the only line is cut short)")
+    records = []
+    for n, row in enumerate(content.rows, start=1):
+        if not row.get("problem_id"):
+            raise FileProblem(path, f"record {n} has no problem_id")
+        try:
+            _check_columns(path, set(row), task_format, what="field")
+            records.append(record_from_json(row))
+        except FileProblem as exc:
+            raise FileProblem(path, f"record {n} (problem {row['problem_id']}): {exc.problem}") from None
+        except (TypeError, ValueError) as exc:
+            raise FileProblem(path, f"record {n} is not a result record ({exc})") from None
+    return records, list(content.warnings)
+
+
+def _manifest_problems(path: Path) -> list[str] | None:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    expected = data.get("expected_problems") if isinstance(data, dict) else None
+    return [str(p) for p in expected] if isinstance(expected, list) else None
+
+
+def _completeness(folder: Path, key: ResultKey, files: list[ResultFile], present: set[str]) -> list[str]:
+    """Missing shard files, and problems a manifest expected that no record holds."""
+    notes: list[str] = []
+    expected: set[str] = set()
+    shard_counts = sorted({f.shard[1] for f in files if f.shard})
+    if len(shard_counts) > 1 or (shard_counts and any(f.shard is None for f in files)):
+        notes.append(
+            f"{key.stem}: files of different shard layouts are merged "
+            f"({', '.join(f.path.name for f in files)})"
+        )
+    for n in shard_counts:
+        have = {f.shard[0] for f in files if f.shard and f.shard[1] == n}
+        absent = [k for k in range(n) if k not in have]
+        if absent:
+            names = [key.file_name((k, n)) for k in absent]
+            notes.append(f"{key.stem}: shard file(s) missing: {_listed(names)}")
+        for k in range(n):
+            expected |= set(_manifest_problems(folder / key.manifest_name((k, n))) or ())
+    if any(f.shard is None for f in files):
+        expected |= set(_manifest_problems(folder / key.manifest_name()) or ())
+    missing = sorted(expected - present)
+    if missing:
+        notes.append(
+            f"{key.stem}: {len(missing)} problem(s) the run manifest expected have no record: "
+            f"{_listed(missing)}"
+        )
+    return notes
+
+
+# --- discovery ---------------------------------------------------------------------------------
+
+
+def _key_order(key: ResultKey) -> tuple[str, str, str, str]:
+    return (key.model, key.inference_mode, key.task_format, key.ablation or "")
+
+
+def _shard_order(f: ResultFile) -> tuple[int, int]:
+    return f.shard[::-1] if f.shard else (0, -1)
+
+
+def _read_group(folder: Path, key: ResultKey, kind: str, files: list[ResultFile]) -> Result:
+    files = sorted(files, key=_shard_order)
+    result = Result(key=key, kind=kind, files=[f.path for f in files], output_stem=files[0].output_stem)
+    raw: list[ResultRecord] = []
+    for f in files:
+        try:
+            if kind == "csv":
+                raw += read_csv_records(f.path, key)
+            else:
+                nothing_expected = _manifest_problems(folder / key.manifest_name(f.shard)) == []
+                recs, warns = read_jsonl_records(f.path, key.task_format, allow_empty=nothing_expected)
+                raw += recs
+                result.warnings += warns
+        except FileProblem as exc:
+            result.problems.append(str(exc))
+        except OSError as exc:
+            result.problems.append(f"{f.path}: cannot be read ({exc.strerror or exc})")
+    result.original_count = len(raw)
+    result.records, duplicated = one_record_per_problem(raw)
+    if duplicated:
+        result.warnings.append(
+            f"{result.name}: problem id(s) with more than one answer, the last one kept: "
+            f"{_listed(duplicated)}"
+        )
+    if kind == "jsonl":
+        present = {r.problem_id for r in result.records}
+        result.warnings += _completeness(folder, key, files, present)
+    return result
+
+
+def discover_results(folder: str | Path) -> list[Result]:
+    """Every `result_*.jsonl|csv` directly in `folder`, grouped into Results (shards merged)."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise UserError(f"{folder}: no such folder")
+    groups: dict[tuple[ResultKey, str], list[ResultFile]] = defaultdict(list)
+    unnamed: list[Result] = []
+    for path in sorted(folder.iterdir()):
+        if not (looks_like_result(path) and path.is_file()):
+            continue
+        parsed = parse_result_name(path)
+        if parsed is None:
+            unnamed.append(
+                Result(
+                    key=None,
+                    kind=path.suffix.lstrip("."),
+                    files=[path],
+                    output_stem=path.stem,
+                    problems=[
+                        f"{path}: file name does not read as result_<model>_<0-shot|ICL>[_<open|mcqa>]"
+                        f"[.<ablation>][.shard-K-of-N].jsonl (or .csv); skipped"
+                    ],
+                )
+            )
+            continue
+        groups[(parsed.key, parsed.kind)].append(parsed)
+    ordered = sorted(groups.items(), key=lambda item: (_key_order(item[0][0]), item[0][1]))
+    results = [_read_group(folder, key, kind, files) for (key, kind), files in ordered]
+    return results + unnamed
+
+
+def one_per_key(results: list[Result]) -> tuple[list[Result], list[str]]:
+    """Keep one usable source per key (JSONL before CSV, then by file name); say what was set aside."""
+    by_key: dict[ResultKey, list[Result]] = defaultdict(list)
+    for r in results:
+        if r.usable and r.key is not None:
+            by_key[r.key].append(r)
+    kept, notes = [], []
+    for key in sorted(by_key, key=_key_order):
+        first, *rest = sorted(by_key[key], key=lambda r: (r.kind != "jsonl", r.name))
+        kept.append(first)
+        notes += [
+            f"warning: {r.name}: same result as {first.name}, which is used; this one is ignored"
+            for r in rest
+        ]
+    return kept, notes
+
+
+def load_results(
+    folder: str | Path, models: Sequence[str] | None = None, inference_mode: str | None = None
+) -> tuple[list[Result], list[str]]:
+    """The usable results of `folder` matching the filters (one source per key), and the lines
+    (problems, warnings) to show the user. A folder with no result file is a UserError.
+    """
+    folder = Path(folder)
+    found = discover_results(folder)
+    if not found:
+        raise UserError(f"{folder}: no result files (result_<model>_<mode>[_<format>].jsonl or .csv)")
+
+    def wanted(r: Result) -> bool:  # a file whose name does not parse is always reported
+        return r.key is None or (
+            (not models or r.key.model in models) and inference_mode in (None, r.key.inference_mode)
+        )
+
+    chosen = [r for r in found if wanted(r)]
+    if any(r.key is not None for r in found) and not any(r.key is not None for r in chosen):
+        raise UserError(
+            f"{folder}: no result matches --model {' '.join(models or ['*'])} "
+            f"--inference-mode {inference_mode or '*'}"
+        )
+    kept, notes = one_per_key(chosen)
+    return kept, [line for r in chosen for line in r.notices()] + notes

@@ -1,0 +1,91 @@
+"""Scoring rules: answer normalisation, exact match, MCQA correctness, the per-result EM JSON."""
+
+from __future__ import annotations
+
+import string
+from typing import TYPE_CHECKING, Any
+
+from .types import ResultRecord
+
+if TYPE_CHECKING:
+    from .results.reader import Result
+
+METRICS = ("EM", "MCQA")
+MISSING = "nan"  # what the authors' pandas code turned an empty answer into
+ERROR_MARK = "ERROR"
+_PUNCTUATION = str.maketrans("", "", string.punctuation)
+
+
+def as_text(value: object) -> str:
+    """The answer as a string; a missing one reads as `nan`."""
+    return MISSING if value is None else str(value)
+
+
+def normalize(text: object) -> str:
+    """Lower-case, delete every character of string.punctuation, collapse whitespace, strip."""
+    return " ".join(as_text(text).lower().translate(_PUNCTUATION).split())
+
+
+def exact_match(pred: object, truth: object, strict: bool = False) -> bool:
+    """Flexible match on normalised strings; strict compares the raw strings."""
+    if strict:
+        return as_text(pred) == as_text(truth)
+    return normalize(pred) == normalize(truth)
+
+
+def is_error(record: ResultRecord) -> bool:
+    """A failed generation: status error, or the authors' `ERROR` marker in the answer."""
+    return record.status == "error" or ERROR_MARK in as_text(record.generated_answer)
+
+
+def metric_for(task_format: str) -> str:
+    return "MCQA" if task_format == "mcqa" else "EM"
+
+
+def record_correct(record: ResultRecord, metric: str = "EM", strict: bool = False) -> bool:
+    """Whether one record is right under `metric` ("EM" or "MCQA"); error records are wrong."""
+    if metric not in METRICS:
+        raise ValueError(f"unknown metric {metric!r}; expected one of {METRICS}")
+    if is_error(record):
+        return False
+    if metric == "EM":
+        return exact_match(record.generated_answer, record.true_answer, strict=strict)
+    if record.is_correct is not None:
+        return bool(record.is_correct)
+    return record.selected_option is not None and record.selected_option == record.correct_option
+
+
+def word_count(record: ResultRecord) -> int:
+    return len(as_text(record.generated_answer).split())
+
+
+def evaluate_result(result: Result, strict: bool = False) -> dict[str, Any]:
+    """The per-result evaluation JSON (`<stem>_evaluation.json`) of PROTOCOL.md, plus the metric."""
+    if result.key is None or not result.records:
+        raise ValueError("a result without records cannot be scored")
+    metric = metric_for(result.key.task_format)
+    records = result.records
+    original = max(result.original_count, len(records))
+    verdicts = [record_correct(r, metric, strict=strict) for r in records]
+    correct = sum(verdicts)
+    out: dict[str, Any] = {
+        "model": result.key.model,
+        "inference_mode": result.key.inference_mode,
+        "total_examples": len(records),
+        "original_count": original,
+        "excluded_count": original - len(records),
+        "correct_examples": correct,
+        "accuracy": correct / len(records) * 100,
+        "err_count": sum(is_error(r) for r in records),
+        "problem_accuracies": {
+            r.problem_id: 100.0 if ok else 0.0 for r, ok in zip(records, verdicts, strict=True)
+        },
+        "incorrect_examples": [r.problem_id for r, ok in zip(records, verdicts, strict=True) if not ok],
+        "word_count": sum(word_count(r) for r in records) / len(records),
+        "metric": metric,
+    }
+    if metric == "EM":
+        out["strict_match"] = strict
+    if result.key.ablation:
+        out["ablation"] = result.key.ablation
+    return out
