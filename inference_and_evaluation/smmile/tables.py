@@ -1,0 +1,165 @@
+"""The paper's tables: display names, row and column order, text and LaTeX renderings.
+
+`cells` has the shape of evaluation_results.json:
+{model: {"LLM"|"EM"|"MCQA": {"0-shot"|"ICL": {"accuracy", "std", "ci_low", "ci_high", "n"}}}}.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+Cells = Mapping[str, Mapping[str, Mapping[str, Mapping[str, Any]]]]
+
+BASELINES = ("majority", "random", "llama33textonly")
+METRIC_ORDER = ("LLM", "EM", "MCQA")
+MODE_ORDER = ("0-shot", "ICL")
+COLUMNS: tuple[tuple[str, str], ...] = tuple((m, mode) for m in METRIC_ORDER for mode in MODE_ORDER)
+MISSING = "-"
+
+DISPLAY_NAMES = {
+    "majority": "Majority",
+    "random": "Random",
+    "llama33textonly": "Text only$^*$",
+    "MedVLM-R1": "MedVLM-R1",
+    "claude-3-7-sonnet": "Claude 3.7 Sonnet",
+    "gpt-4o": "GPT-4o",
+    "llama32_vision_90b": "Llama-3.2-Vision-90B",
+    "llava_13b": "LLaVA-v1.5-13B",
+    "llava_7b": "LLaVA-v1.5-7B",
+    "llavanext_7b": "LLaVa-v1.6-Mistral-7B",
+    "llavaonevision_0.5b": "LLaVA-Onevision-0.5B",
+    "llavaonevision_7b": "LLaVA-Onevision-7B",
+    "llavamed": "LLaVA-Med$^{**}$",
+    "qwen3B": "Qwen2.5-VL-3B",
+    "qwen7B": "Qwen2.5-VL-7B",
+    "qwen32B": "Qwen2.5-VL-32B",
+    "qwen72B": "Qwen2.5-VL-72B",
+    "medgemma_4b": "MedGemma 4B Multimodal",
+}
+_LATEX_SPECIAL = {c: "\\" + c for c in "_&%#$"}
+
+
+def latex_name(model: str) -> str:
+    """The LaTeX display name; an unknown model shows its id (escaped)."""
+    if model in DISPLAY_NAMES:
+        return DISPLAY_NAMES[model]
+    return "".join(_LATEX_SPECIAL.get(c, c) for c in model)
+
+
+def display_name(model: str) -> str:
+    """The plain-text display name (LaTeX markup dropped: `Text only*`)."""
+    return re.sub(r"[${}^]", "", DISPLAY_NAMES[model]) if model in DISPLAY_NAMES else model
+
+
+def _natural(text: str) -> list[Any]:
+    return [(0, int(t), "") if t.isdigit() else (1, 0, t) for t in re.split(r"(\d+)", text.lower()) if t]
+
+
+def row_order(models: Sequence[str]) -> tuple[list[str], list[str]]:
+    """(baselines in the paper's order, the other models sorted by display name)."""
+    present = set(models)
+    baselines = [m for m in BASELINES if m in present]
+    others = sorted(present - set(BASELINES), key=lambda m: (_natural(display_name(m)), m))
+    return baselines, others
+
+
+def _cell(cells: Cells, model: str, column: tuple[str, str]) -> Mapping[str, Any] | None:
+    return cells.get(model, {}).get(column[0], {}).get(column[1])
+
+
+def _grid(header: list[str], blocks: Sequence[list[list[str]]]) -> str:
+    """Fixed-width columns; a rule under the header and between non-empty blocks of rows."""
+    blocks = [b for b in blocks if b]
+    widths = [max(len(r[i]) for r in [header, *(r for b in blocks for r in b)]) for i in range(len(header))]
+
+    def line(cols: list[str]) -> str:
+        return " | ".join(c.ljust(w) for c, w in zip(cols, widths, strict=True)).rstrip()
+
+    rule = "-" * len(line(header))
+    out = [line(header)]
+    for block in blocks:
+        out += [rule, *(line(r) for r in block)]
+    return "\n".join(out) + "\n"
+
+
+def text_table(cells: Cells) -> str:
+    """Fixed-width table: `mean ± sd` per cell, `-` where a cell is missing."""
+
+    def row(model: str) -> list[str]:
+        out = [display_name(model)]
+        for column in COLUMNS:
+            c = _cell(cells, model, column)
+            out.append(MISSING if c is None else f"{c['accuracy']:.2f} ± {c['std']:.2f}")
+        return out
+
+    header = ["Model", *(f"{metric} {mode}" for metric, mode in COLUMNS)]
+    return _grid(header, [[row(m) for m in group] for group in row_order(list(cells))])
+
+
+def latex_table(cells: Cells, mean_only: bool = False) -> str:
+    """A booktabs tabular: two header rows, baselines, `\\midrule`, the models, `\\bottomrule`."""
+    baselines, others = row_order(list(cells))
+
+    def row(model: str) -> str:
+        parts = [latex_name(model)]
+        for column in COLUMNS:
+            c = _cell(cells, model, column)
+            if c is None:
+                parts.append(MISSING)
+            elif mean_only:
+                parts.append(f"{c['accuracy']:.2f}")
+            else:
+                parts.append(f"${c['accuracy']:.2f} \\pm \\scriptstyle{{{c['std']:.2f}}}$")
+        return " & ".join(parts) + r" \\"
+
+    groups = " & ".join(f"\\multicolumn{{2}}{{c}}{{{m}}}" for m in METRIC_ORDER)
+    spans = " ".join(f"\\cmidrule(lr){{{2 + 2 * i}-{3 + 2 * i}}}" for i in range(len(METRIC_ORDER)))
+    lines = [
+        r"\begin{tabular}{l" + "c" * len(COLUMNS) + "}",
+        r"\toprule",
+        f" & {groups} \\\\",
+        spans,
+        "Model & " + " & ".join(mode for _, mode in COLUMNS) + r" \\",
+        r"\midrule",
+        *(row(m) for m in baselines),
+    ]
+    if baselines and others:
+        lines.append(r"\midrule")
+    lines += [*(row(m) for m in others), r"\bottomrule", r"\end{tabular}"]
+    return "\n".join(lines) + "\n"
+
+
+def comparison_table(evaluations: Sequence[Mapping[str, Any]]) -> str:
+    """model_comparison.txt: a block per metric and mode, rows by accuracy (best first)."""
+
+    def group(e: Mapping[str, Any]) -> tuple[int, int, str, str]:
+        metric, mode = str(e.get("metric", "EM")), str(e.get("inference_mode", ""))
+        return (
+            METRIC_ORDER.index(metric) if metric in METRIC_ORDER else len(METRIC_ORDER),
+            MODE_ORDER.index(mode) if mode in MODE_ORDER else len(MODE_ORDER),
+            metric,
+            mode,
+        )
+
+    blocks: dict[tuple[int, int, str, str], list[list[str]]] = {}
+    for e in sorted(evaluations, key=lambda e: (group(e), -float(e["accuracy"]), _label(e))):
+        blocks.setdefault(group(e), []).append(
+            [
+                _label(e),
+                str(e.get("metric", "EM")),
+                str(e.get("inference_mode", "")),
+                f"{e['accuracy']:.2f}",
+                f"{e['excluded_count']}/{e['total_examples']}",
+                str(e["err_count"]),
+                f"{e['word_count']:.2f}",
+            ]
+        )
+    header = ["Model", "Metric", "Mode", "Accuracy (%)", "Excluded/Total", "Errors", "Word count"]
+    return "MODEL COMPARISON\n\n" + _grid(header, list(blocks.values()))
+
+
+def _label(evaluation: Mapping[str, Any]) -> str:
+    ablation = evaluation.get("ablation")
+    return f"{evaluation['model']} [{ablation}]" if ablation else str(evaluation["model"])
