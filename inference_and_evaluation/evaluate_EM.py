@@ -1,0 +1,73 @@
+"""Score every result in a folder: exact match for open answers, option accuracy for MCQA.
+
+    python evaluate_EM.py [RESULTS_DIR] [--model M] [--inference-mode ICL] [--strict-match]
+
+Writes <result>_evaluation.json beside each result and model_comparison.txt, and prints the
+comparison. A file that cannot be read is named on stderr in one line; the others are still
+scored. Exit status 2 when nothing could be scored.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from smmile.errors import UserError
+from smmile.results.jsonl import write_atomic
+from smmile.results.reader import load_results
+from smmile.scoring import evaluate_result
+from smmile.tables import comparison_table
+from smmile.types import MODES
+from utils import EXIT_USER_ERROR, run_script, script_parser
+
+
+def write(path: Path, text: str) -> None:
+    try:
+        write_atomic(path, text)
+    except OSError as exc:
+        raise UserError(f"{path}: cannot write ({exc.strerror or exc})") from None
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = script_parser(__doc__.split("\n\n")[0])
+    parser.add_argument("results_dir", nargs="?", default="../results", help="folder of result files")
+    parser.add_argument("--model", action="append", help="score only this model id (repeatable)")
+    parser.add_argument(
+        "--inference-mode",
+        "--inference_mode",
+        dest="inference_mode",
+        choices=list(MODES),
+        default=None,
+        help="score only this inference mode",
+    )
+    parser.add_argument(
+        "--strict-match",
+        "--strict_match",
+        dest="strict_match",
+        action="store_true",
+        help="compare raw strings instead of normalised ones",
+    )
+    args = parser.parse_args(argv)
+
+    folder = Path(args.results_dir)
+    results, notes = load_results(folder, args.model, args.inference_mode)
+    for line in notes:
+        print(line, file=sys.stderr)
+    if not results:
+        return EXIT_USER_ERROR
+    evaluations = []
+    for result in results:
+        evaluation = evaluate_result(result, strict=args.strict_match)
+        write(folder / f"{result.output_stem}_evaluation.json", json.dumps(evaluation, indent=2) + "\n")
+        evaluations.append(evaluation)
+    table = comparison_table(evaluations)
+    write(folder / "model_comparison.txt", table)
+    print(table, end="")
+    print(f"{len(evaluations)} result(s) scored; evaluations written to {folder}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(run_script(main))
