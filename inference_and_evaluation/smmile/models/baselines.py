@@ -1,0 +1,52 @@
+"""The paper's two baselines: answer with a random / the most common in-context answer."""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from collections.abc import Sequence
+from typing import Any
+
+from ..seeding import problem_rng
+from ..types import Prompt, Response
+from .base import Backend
+
+BASELINES = ("random", "majority")
+
+
+def pick_answer(kind: str, answers: Sequence[str], seed: int, problem_id: str) -> str:
+    """The baseline's answer among the in-context answers (ties of majority: first seen wins)."""
+    if kind == "random":
+        return problem_rng(seed, problem_id, "random-baseline").choice(list(answers))
+    if kind == "majority":
+        return Counter(answers).most_common(1)[0][0]
+    raise ValueError(f"unknown baseline {kind!r}")
+
+
+class BaselineBackend(Backend):
+    """Answers from the prompt's in-context answers; MCQA replies name the answer's letter."""
+
+    def __init__(self, kind: str):
+        if kind not in BASELINES:
+            raise ValueError(f"unknown baseline {kind!r}; choose from {BASELINES}")
+        self.kind = kind
+
+    def generate(self, prompts: Sequence[Prompt]) -> list[Response]:
+        return [self._answer(p) for p in prompts]
+
+    def _answer(self, prompt: Prompt) -> Response:
+        start = time.perf_counter()
+        if not prompt.icl_answers:
+            return Response.failure("baselines answer from in-context examples; this prompt has none")
+        answer = pick_answer(self.kind, prompt.icl_answers, prompt.seed, prompt.problem_id)
+        if prompt.mcqa is None:
+            text = answer
+        else:
+            letters = [letter for letter, option in prompt.mcqa.options.items() if option == answer]
+            if not letters:
+                return Response.failure(f"baseline answer {answer!r} is not among the options")
+            text = f"<answer>{letters[0]}</answer>"
+        return Response(text=text, latency_s=time.perf_counter() - start)
+
+    def describe(self) -> dict[str, Any]:
+        return {"backend": "baseline", "baseline": self.kind}

@@ -1,0 +1,277 @@
+"""One inference run: problems -> prompts -> backend -> result records, streamed to disk.
+
+Re-running the same command resumes (ok records are kept, error records retried); `--shard K/N`
+runs the problems of one shard into a file of its own.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from tqdm import tqdm
+
+from .ablations import Ablation, apply_ablation, example_label
+from .data import LoadedDataset
+from .errors import UserError
+from .models.base import Backend
+from .prompts import Profile, build_prompt, get_profile, select_option
+from .results.manifest import environment, read_manifest, scrub, utc_now, write_manifest
+from .results.naming import ResultKey
+from .results.store import ResultStore
+from .sharding import Shard, in_shard
+from .types import Problem, Prompt, Response, ResultRecord
+
+# Settings that change what a prompt or an answer is: a resumed run must keep them.
+IDENTITY_FIELDS = ("model", "inference_mode", "task_format", "dataset_id", "seed", "protocol", "ablation")
+
+
+@dataclass
+class RunConfig:
+    """Everything that decides what one run writes and where."""
+
+    model: str
+    inference_mode: str
+    task_format: str
+    output_dir: Path
+    dataset_id: str = ""
+    seed: int = 42
+    protocol: str = "paper"
+    limit: int | None = None
+    shard: Shard | None = None
+    max_error_rate: float = 0.1
+    resume: bool = True
+    ablation: Ablation = field(default_factory=Ablation)
+    progress: bool = True
+    extra: dict[str, Any] = field(default_factory=dict)  # script-specific settings, for the manifest
+
+    @property
+    def key(self) -> ResultKey:
+        return ResultKey(self.model, self.inference_mode, self.task_format, self.ablation.tag())
+
+    @property
+    def result_path(self) -> Path:
+        return self.output_dir / self.key.file_name(self.shard)
+
+    @property
+    def manifest_path(self) -> Path:
+        return self.output_dir / self.key.manifest_name(self.shard)
+
+    def identity(self) -> dict[str, Any]:
+        ident = {name: getattr(self, name) for name in IDENTITY_FIELDS if name != "ablation"}
+        return {**ident, "ablation": self.ablation.describe()}
+
+
+@dataclass
+class RunSummary:
+    path: Path
+    selected: int
+    already_done: int
+    attempted: int
+    ok: int
+    errors: int
+    elapsed_seconds: float
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def error_rate(self) -> float:
+        """Share of the selected problems whose record is an error after this run."""
+        return self.errors / self.selected if self.selected else 0.0
+
+
+def select_problems(problems: Sequence[Problem], limit: int | None, shard: Shard | None) -> list[Problem]:
+    """The first `limit` problems (by id), then those of the shard."""
+    chosen = sorted(problems, key=lambda p: p.problem_id)
+    if limit is not None:
+        chosen = chosen[:limit]
+    return [p for p in chosen if in_shard(p.problem_id, shard)]
+
+
+def context_metadata(shown: Problem) -> dict[str, Any]:
+    """Per-record stratification facts of the problem as shown: number of examples, and whether the
+    first / last example's answer equals the query's."""
+    examples, answer = shown.examples, shown.query.answer
+    return {
+        **shown.metadata,
+        "flag_num_ICL": len(examples),
+        "flag_first_ICL_match_problem": bool(examples) and examples[0].answer == answer,
+        "flag_last_ICL_match_problem": bool(examples) and examples[-1].answer == answer,
+    }
+
+
+def shown_problem(
+    problem: Problem, config: RunConfig, pool: Sequence[Problem]
+) -> tuple[Problem, dict[str, Any]]:
+    """The problem as the model sees it: no examples in 0-shot; the ablation's examples in ICL."""
+    if config.inference_mode != "ICL":
+        return Problem(problem.problem_id, (), problem.query, problem.metadata, problem.dataset), {}
+    applied = apply_ablation(problem, config.ablation, pool, config.seed)
+    return applied.problem, applied.notes
+
+
+def make_record(
+    config: RunConfig,
+    profile: Profile,
+    shown: Problem,
+    prompt: Prompt | None,
+    response: Response,
+    notes: dict[str, Any] | None = None,
+) -> ResultRecord:
+    """Turn a response into the result record (MCQA: the profile's extractor picks the option).
+
+    `shown` is the problem as the prompt showed it (0-shot: no examples; ablations applied).
+    """
+    ablation = config.ablation.describe()
+    record = ResultRecord(
+        problem_id=shown.problem_id,
+        final_question=shown.query.question,
+        true_answer=shown.query.answer,
+        full_response=response.text,
+        model=config.model,
+        inference_mode=config.inference_mode,
+        task_format=config.task_format,
+        dataset=config.dataset_id,
+        protocol=config.protocol,
+        profile=profile.name,
+        seed=config.seed,
+        ablation={**ablation, **(notes or {})} if ablation else None,
+        examples_seen=[example_label(shown, t) for t in shown.examples],
+        metadata=context_metadata(shown),
+        status=response.status,
+        error=response.error,
+        latency_s=round(response.latency_s, 4),
+        usage=response.usage or None,
+        finished_at=utc_now(),
+    )
+    if prompt is not None and prompt.mcqa is not None:
+        record.options = dict(prompt.mcqa.options)
+        record.correct_option = prompt.mcqa.correct_option
+    if response.status != "ok":
+        return record
+    if prompt is not None and prompt.mcqa is not None:
+        selected, text, correct = select_option(response.text, prompt.mcqa, profile.extractor)
+        record.selected_option, record.generated_answer, record.is_correct = selected, text, correct
+    else:
+        record.generated_answer = (response.text or "").strip()
+    return record
+
+
+def check_resumable(config: RunConfig) -> None:
+    """Refuse to mix records made under different prompt-defining settings in one file."""
+    if not config.resume or not config.result_path.exists():
+        return
+    previous = read_manifest(config.manifest_path)
+    if not previous:
+        return
+    before = previous.get("identity", {})
+    changed = [k for k, v in config.identity().items() if k in before and before[k] != v]
+    if changed:
+        detail = ", ".join(f"{k}: {before[k]!r} -> {getattr(config, k)!r}" for k in changed)
+        raise UserError(
+            f"{config.result_path}: was made with other settings ({detail}); "
+            "use --no-resume to start over or another --output-dir"
+        )
+
+
+def run_model(config: RunConfig, dataset: LoadedDataset, backend: Backend) -> RunSummary:
+    """Run one model over the selected problems, appending a record per problem as it finishes."""
+    profile = get_profile(config.model, config.protocol)
+    problems = select_problems(dataset.problems, config.limit, config.shard)
+    check_resumable(config)
+    manifest = read_manifest(config.manifest_path) if config.resume else None
+    started = utc_now()
+    with ResultStore(config.result_path, resume=config.resume) as store:
+        todo = [p for p in problems if p.problem_id not in store.done]
+        already = len(problems) - len(todo)
+        prompts: list[tuple[Problem, Prompt, dict[str, Any]]] = []
+        for problem in todo:
+            try:
+                shown, notes = shown_problem(problem, config, dataset.problems)
+                prompt = build_prompt(
+                    shown,
+                    config.inference_mode,
+                    config.task_format,
+                    profile,
+                    config.seed,
+                    options_problem=problem,
+                )
+            except ValueError as exc:  # e.g. more options than letters: an error record, never a guess
+                failure = Response.failure(f"prompt: {exc}")
+                store.append(make_record(config, profile, problem, None, failure))
+                continue
+            prompts.append((shown, prompt, notes))
+        manifest = _manifest(config, dataset, backend, problems, manifest, started)
+        write_manifest(config.manifest_path, manifest)
+
+        t0 = time.perf_counter()
+        bar = tqdm(
+            total=len(prompts),
+            desc=config.key.stem,
+            unit="problem",
+            disable=not config.progress,
+            file=sys.stderr,
+        )
+        for index, response in backend.stream([p for _, p, _ in prompts]):
+            shown, prompt, notes = prompts[index]
+            store.append(make_record(config, profile, shown, prompt, response, notes))
+            bar.update(1)
+        bar.close()
+        elapsed = time.perf_counter() - t0
+        records = store.records
+        notes = list(store.notes)
+
+    selected_ids = {p.problem_id for p in problems}
+    ok = sum(1 for pid, r in records.items() if pid in selected_ids and r.status == "ok")
+    errors = sum(1 for pid, r in records.items() if pid in selected_ids and r.status != "ok")
+    summary = RunSummary(config.result_path, len(problems), already, len(todo), ok, errors, elapsed, notes)
+    manifest["finished_at"] = utc_now()
+    manifest["elapsed_seconds"] = round(elapsed, 3)
+    manifest["counts"] = {"selected": len(problems), "ok": ok, "error": errors}
+    manifest["runs"][-1].update(
+        finished_at=manifest["finished_at"],
+        elapsed_seconds=round(elapsed, 3),
+        attempted=len(todo),
+        ok=ok,
+        error=errors,
+    )
+    write_manifest(config.manifest_path, manifest)
+    return summary
+
+
+def _manifest(
+    config: RunConfig,
+    dataset: LoadedDataset,
+    backend: Backend,
+    problems: Sequence[Problem],
+    previous: dict[str, Any] | None,
+    started: str,
+) -> dict[str, Any]:
+    runs = list((previous or {}).get("runs", []))
+    runs.append({"started_at": started})
+    cfg = asdict(config)
+    cfg["output_dir"] = str(config.output_dir)
+    return {
+        "result_file": config.result_path.name,
+        "identity": config.identity(),
+        "config": scrub(cfg),
+        "backend": scrub(backend.describe()),
+        "dataset": {
+            "name": dataset.name,
+            "id": dataset.dataset_id,
+            "revision": dataset.revision,
+            "problems": len(dataset.problems),
+            "skipped_missing_images": dataset.skipped,
+        },
+        "seed": config.seed,
+        "shard": list(config.shard) if config.shard else None,
+        "expected_problems": [p.problem_id for p in problems],
+        "environment": environment(),
+        "started_at": (previous or {}).get("started_at", started),
+        "finished_at": None,
+        "elapsed_seconds": None,
+        "runs": runs,
+    }

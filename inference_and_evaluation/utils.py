@@ -1,0 +1,291 @@
+"""Command-line plumbing shared by every script: the common flags, the run loop, the main() wrapper."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from smmile.ablations import ICL_ORDERS, IRRELEVANT_FROM, KEEP, POSITIONS, Ablation
+from smmile.errors import UserError
+from smmile.types import MODES, TASK_FORMATS
+
+if TYPE_CHECKING:  # the run machinery is imported when a run starts, so evaluation scripts stay light
+    from smmile.data import LoadedDataset
+    from smmile.models.base import Backend
+    from smmile.runner import RunConfig, RunSummary
+
+EXIT_USER_ERROR = 2
+EXIT_TOO_MANY_ERRORS = 3
+
+
+def run_script(main: Callable[[Sequence[str] | None], int], argv: Sequence[str] | None = None) -> int:
+    """Run a script's main(); a UserError becomes one line on stderr and exit status 2."""
+    try:
+        return int(main(argv) or 0)
+    except UserError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_USER_ERROR
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str):  # one line, exit 2, like every other bad input
+        self.exit(EXIT_USER_ERROR, f"{self.prog}: error: {message}\n")
+
+
+def script_parser(description: str) -> argparse.ArgumentParser:
+    return _Parser(description=description, formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+
+
+def common_parser(description: str, modes: Sequence[str] = MODES) -> argparse.ArgumentParser:
+    """The flags every inference script takes (the seed's spellings are accepted too)."""
+    p = script_parser(description)
+    p.add_argument(
+        "--inference_mode",
+        "--inference-mode",
+        dest="inference_mode",
+        choices=list(modes),
+        default="ICL",
+        help="0-shot (query only) or ICL (in-context examples first)",
+    )
+    p.add_argument(
+        "--task_format",
+        "--task-format",
+        dest="task_format",
+        choices=list(TASK_FORMATS),
+        default="open",
+        help="open answers or multiple choice (mcqa)",
+    )
+    p.add_argument(
+        "--dataset",
+        choices=["smmile", "augmented", "demo"],
+        default="smmile",
+        help="SMMILE, SMMILE++ (augmented) or the bundled offline demo",
+    )
+    p.add_argument(
+        "--dataset-path",
+        "--dataset_path",
+        dest="dataset_path",
+        help="a local copy: a save_to_disk folder, or a folder with data.jsonl / parquet and images",
+    )
+    p.add_argument("--dataset-id", "--dataset_id", dest="dataset_id", help="hub id overriding the default")
+    p.add_argument(
+        "--output-dir",
+        "--output_dir",
+        dest="output_dir",
+        default="../results",
+        help="results folder; the augmented dataset writes to <dir>_augmented, the demo to <dir>_demo",
+    )
+    p.add_argument(
+        "--image-dir",
+        "--image_dir",
+        dest="image_dir",
+        default="../missing_images",
+        help="images dropped in or fetched for rows whose image is missing",
+    )
+    p.add_argument(
+        "--hf-cache-dir",
+        "--hf_cache_dir",
+        dest="hf_cache_dir",
+        default=None,
+        help="Hugging Face cache folder (default: the library's)",
+    )
+    p.add_argument(
+        "--seed", type=int, default=42, help="seeds the MCQA option order and random draws, per problem"
+    )
+    p.add_argument("--limit", type=int, default=None, help="run only the first N problems (by id)")
+    p.add_argument(
+        "--shard",
+        default=None,
+        help="K/N: run shard K of N (default: from SLURM_ARRAY_TASK_ID / SLURM_ARRAY_TASK_COUNT)",
+    )
+    p.add_argument(
+        "--protocol",
+        choices=["paper", "unified"],
+        default="paper",
+        help="paper: each model's paper profile; unified: one profile for every model",
+    )
+    p.add_argument(
+        "--max-error-rate",
+        "--max_error_rate",
+        dest="max_error_rate",
+        type=float,
+        default=0.1,
+        help="exit non-zero (after writing everything) when more than this share of problems failed",
+    )
+    p.add_argument(
+        "--no-resume",
+        "--no_resume",
+        dest="resume",
+        action="store_false",
+        help="start over (the previous result file is kept under a .replaced-<time> name)",
+    )
+    p.add_argument("--no-progress", dest="progress", action="store_false", help="no progress bar")
+    add_ablation_args(p)
+    return p
+
+
+def add_ablation_args(p: argparse.ArgumentParser) -> None:
+    """The robustness analyses (ICL only); the result file name carries them."""
+    g = p.add_argument_group("ablations (ICL only; seeded per problem)")
+    g.add_argument(
+        "--icl-order",
+        "--icl_order",
+        dest="icl_order",
+        choices=ICL_ORDERS,
+        default="given",
+        help="order of the examples; relevant = those whose answer equals the query's",
+    )
+    g.add_argument(
+        "--num-icl",
+        "--num_icl",
+        dest="num_icl",
+        type=int,
+        default=None,
+        help="keep K examples (the last K in the current order)",
+    )
+    g.add_argument(
+        "--num-icl-keep",
+        "--num_icl_keep",
+        dest="num_icl_keep",
+        choices=KEEP,
+        default="last",
+        help="which K examples --num-icl keeps",
+    )
+    g.add_argument(
+        "--irrelevant",
+        type=int,
+        default=0,
+        help="add N examples from problems of another speciality (or image type)",
+    )
+    g.add_argument(
+        "--irrelevant-position",
+        "--irrelevant_position",
+        dest="irrelevant_position",
+        choices=POSITIONS,
+        default="end",
+        help="where the irrelevant examples go",
+    )
+    g.add_argument(
+        "--irrelevant-from",
+        "--irrelevant_from",
+        dest="irrelevant_from",
+        choices=IRRELEVANT_FROM,
+        default="speciality",
+        help="what must differ for an example to count as irrelevant",
+    )
+
+
+def ablation_for(args: argparse.Namespace) -> Ablation:
+    ablation = Ablation(
+        icl_order=getattr(args, "icl_order", "given"),
+        num_icl=getattr(args, "num_icl", None),
+        num_icl_keep=getattr(args, "num_icl_keep", "last"),
+        irrelevant=getattr(args, "irrelevant", 0),
+        irrelevant_position=getattr(args, "irrelevant_position", "end"),
+        irrelevant_from=getattr(args, "irrelevant_from", "speciality"),
+    )
+    if ablation.active and args.inference_mode != "ICL":
+        raise UserError(
+            f"{ablation.tag()}: ablations change the in-context examples; they need --inference_mode ICL"
+        )
+    return ablation
+
+
+def output_dir_for(output_dir: str, dataset: str) -> Path:
+    """SMMILE++ results go to <dir>_augmented and the demo's to <dir>_demo, as the seed's layout."""
+    base = Path(output_dir)
+    suffix = {"augmented": "_augmented", "demo": "_demo"}.get(dataset, "")
+    return base.with_name(base.name + suffix) if suffix else base
+
+
+def load_dataset_for(args: argparse.Namespace) -> LoadedDataset:
+    from smmile.data import load_dataset_problems, resolve_source
+
+    source = resolve_source(args.dataset, args.dataset_id, args.dataset_path)
+    image_dir = Path(args.image_dir) if args.image_dir else None
+    dataset = load_dataset_problems(source, image_dir=image_dir, hf_cache_dir=args.hf_cache_dir)
+    if dataset.skipped:
+        print(
+            f"{len(dataset.skipped)} problem(s) skipped: images missing. Download these into "
+            f"{args.image_dir} (named after the URL's last segment) and re-run:",
+            file=sys.stderr,
+        )
+        for pid, urls in sorted(dataset.skipped.items()):
+            for url in urls:
+                print(f"  {pid}: {url}", file=sys.stderr)
+    return dataset
+
+
+def config_for(args: argparse.Namespace, model: str, dataset: LoadedDataset, **extra) -> RunConfig:
+    from smmile.runner import RunConfig
+    from smmile.sharding import parse_shard, shard_from_env
+
+    if args.limit is not None and args.limit < 1:
+        raise UserError("--limit must be at least 1")
+    if not 0.0 <= args.max_error_rate <= 1.0:
+        raise UserError("--max-error-rate must lie between 0 and 1")
+    shard = parse_shard(args.shard) if args.shard else shard_from_env()
+    ablation = ablation_for(args)
+    return RunConfig(
+        model=model,
+        inference_mode=args.inference_mode,
+        task_format=args.task_format,
+        output_dir=output_dir_for(args.output_dir, args.dataset),
+        dataset_id=dataset.dataset_id,
+        seed=args.seed,
+        protocol=args.protocol,
+        limit=args.limit,
+        shard=shard,
+        max_error_rate=args.max_error_rate,
+        resume=args.resume,
+        progress=args.progress,
+        ablation=ablation,
+        extra=extra,
+    )
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """A model a script can run: its result id and how to build its backend (built only when run)."""
+
+    model_id: str
+    make_backend: Callable[[], Backend]
+
+
+def report(summary: RunSummary) -> str:
+    line = (
+        f"{summary.path}: {summary.ok} ok, {summary.errors} error(s) of {summary.selected} problems "
+        f"({summary.attempted} run now, {summary.already_done} already done) in {summary.elapsed_seconds:.1f} s"
+    )
+    return "\n".join([*summary.notes, line])
+
+
+def run_models(args: argparse.Namespace, models: Sequence[ModelSpec], **extra) -> int:
+    """Run each model on the dataset; exit 3 if a model's error share passed --max-error-rate."""
+    from smmile.runner import run_model
+
+    dataset = load_dataset_for(args)
+    status = 0
+    for spec in models:
+        config = config_for(args, spec.model_id, dataset, **extra)
+        backend = spec.make_backend()
+        try:
+            summary = run_model(config, dataset, backend)
+        finally:
+            backend.close()
+        print(report(summary))
+        if summary.error_rate > config.max_error_rate:
+            print(
+                f"error: {summary.errors}/{summary.selected} problems failed for {spec.model_id} "
+                f"(more than --max-error-rate {config.max_error_rate}); re-run to retry them",
+                file=sys.stderr,
+            )
+            status = EXIT_TOO_MANY_ERRORS
+    return status
