@@ -14,8 +14,9 @@ def problem(pid: str, answers: list[str], query: str, speciality: str = "radiolo
         return Triplet(pid, i, f"{pid} q{i}?", answer, ImageRef(sha256=f"{pid}-{i}"))
 
     examples = tuple(trip(i, a) for i, a in enumerate(answers))
-    return Problem(pid, examples, trip(len(answers), query),
-                   {"speciality": speciality, "flag_image_type": image_type})
+    return Problem(
+        pid, examples, trip(len(answers), query), {"speciality": speciality, "flag_image_type": image_type}
+    )
 
 
 P = problem("p1", ["Yes.", "No.", "Yes.", "Maybe."], "Yes.")
@@ -99,10 +100,18 @@ def test_too_few_irrelevant_candidates_is_an_error():
 
 
 def test_tags_and_descriptions():
-    a = Ablation(icl_order="reversed", num_icl=2, num_icl_keep="first", irrelevant=1, irrelevant_from="image_type")
+    a = Ablation(
+        icl_order="reversed", num_icl=2, num_icl_keep="first", irrelevant=1, irrelevant_from="image_type"
+    )
     assert a.tag() == "order-reversed+num-icl-2-first+irrelevant-1-end-by-image-type"
-    assert a.describe() == {"icl_order": "reversed", "num_icl": 2, "num_icl_keep": "first", "irrelevant": 1,
-                            "irrelevant_position": "end", "irrelevant_from": "image_type"}
+    assert a.describe() == {
+        "icl_order": "reversed",
+        "num_icl": 2,
+        "num_icl_keep": "first",
+        "irrelevant": 1,
+        "irrelevant_position": "end",
+        "irrelevant_from": "image_type",
+    }
     with pytest.raises(UserError):
         Ablation(icl_order="sideways")
     with pytest.raises(UserError):
@@ -117,3 +126,37 @@ def test_zero_shot_with_an_ablation_is_a_clear_error():
         utils.ablation_for(args)
     args = utils.common_parser("t").parse_args(["--inference_mode", "0-shot"])
     assert utils.ablation_for(args).active is False
+
+
+def user_texts(prompt) -> list[str]:
+    return [m.text for m in prompt.messages if m.role == "user"]
+
+
+def answer_texts(prompt) -> list[str]:
+    return [m.text for m in prompt.messages if m.role == "assistant"]
+
+
+def test_rendered_conversation_follows_the_ablation():
+    from smmile.prompts import build_prompt, get_profile
+
+    profile = get_profile("qwen7B")
+    prompt = build_prompt(
+        shown(Ablation(icl_order="relevant-last", num_icl=3)).problem, "ICL", "open", profile
+    )
+    # relevant-last gives orders 1, 3, 0, 2; --num-icl 3 keeps the last three
+    assert user_texts(prompt) == ["p1 q3?", "p1 q0?", "p1 q2?", "p1 q4?"]
+    assert answer_texts(prompt) == ["Maybe.", "Yes.", "Yes."]
+    assert [im.sha256 for im in prompt.images] == ["p1-3", "p1-0", "p1-2", "p1-4"]
+
+
+def test_irrelevant_examples_bring_their_own_images_but_not_their_answers_as_options():
+    from smmile.prompts import build_prompt, get_profile
+
+    applied = shown(Ablation(irrelevant=1, irrelevant_position="start"))
+    foreign = applied.problem.examples[0]
+    prompt = build_prompt(applied.problem, "ICL", "mcqa", get_profile("qwen7B"), options_problem=P)
+    assert prompt.images[0].sha256 == foreign.image.sha256
+    assert user_texts(prompt)[0] == foreign.question and answer_texts(prompt)[0] == foreign.answer
+    assert sorted(prompt.mcqa.options.values()) == ["Maybe.", "No.", "Yes."]
+    plain = build_prompt(P, "ICL", "mcqa", get_profile("qwen7B"))
+    assert prompt.mcqa == plain.mcqa
