@@ -18,7 +18,9 @@ def rec(pid: str, status: str = "ok", answer: str | None = "x") -> ResultRecord:
 
 
 def test_latest_per_problem_prefers_the_last_ok_record():
-    chosen = latest_per_problem([rec("a", "error"), rec("a", "ok", "1"), rec("a", "error"), rec("b", "error")])
+    chosen = latest_per_problem(
+        [rec("a", "error"), rec("a", "ok", "1"), rec("a", "error"), rec("b", "error")]
+    )
     assert chosen["a"].generated_answer == "1" and chosen["a"].status == "ok"
     assert chosen["b"].status == "error"
 
@@ -35,7 +37,10 @@ def test_records_are_on_disk_as_soon_as_appended(tmp_path):
 
 def test_reopening_compacts_retried_errors_and_torn_lines(tmp_path):
     path = tmp_path / "result_m_ICL_open.jsonl"
-    lines = [json.dumps({"problem_id": "a", "status": "error"}), json.dumps({"problem_id": "a", "status": "ok"})]
+    lines = [
+        json.dumps({"problem_id": "a", "status": "error"}),
+        json.dumps({"problem_id": "a", "status": "ok"}),
+    ]
     path.write_text("\n".join(lines) + "\n" + '{"problem_id": "b", "sta')
     with ResultStore(path) as store:
         assert store.done == {"a"}
@@ -76,12 +81,22 @@ def test_non_utf8_is_named(tmp_path):
     "name, key, shard",
     [
         ("result_qwen7B_ICL_open.jsonl", ResultKey("qwen7B", "ICL", "open"), None),
-        ("result_llama32_vision_90b_0-shot_mcqa.shard-2-of-4.jsonl",
-         ResultKey("llama32_vision_90b", "0-shot", "mcqa"), (2, 4)),
+        (
+            "result_llama32_vision_90b_0-shot_mcqa.shard-2-of-4.jsonl",
+            ResultKey("llama32_vision_90b", "0-shot", "mcqa"),
+            (2, 4),
+        ),
         ("result_llavaonevision_0.5b_ICL.csv", ResultKey("llavaonevision_0.5b", "ICL", "open"), None),
-        ("result_qwen7B_ICL_open.order-reversed.jsonl", ResultKey("qwen7B", "ICL", "open", "order-reversed"), None),
-        ("result_m_ICL_mcqa.num-icl-2+irrelevant-1-end.shard-0-of-2.jsonl",
-         ResultKey("m", "ICL", "mcqa", "num-icl-2+irrelevant-1-end"), (0, 2)),
+        (
+            "result_qwen7B_ICL_open.order-reversed.jsonl",
+            ResultKey("qwen7B", "ICL", "open", "order-reversed"),
+            None,
+        ),
+        (
+            "result_m_ICL_mcqa.num-icl-2+irrelevant-1-end.shard-0-of-2.jsonl",
+            ResultKey("m", "ICL", "mcqa", "num-icl-2+irrelevant-1-end"),
+            (0, 2),
+        ),
     ],
 )
 def test_result_names_round_trip(name, key, shard):
@@ -91,7 +106,15 @@ def test_result_names_round_trip(name, key, shard):
         assert key.file_name(shard) == name
 
 
-@pytest.mark.parametrize("name", ["result_ICL_open.jsonl", "result_m_1-shot_open.jsonl", "results.csv",
-                                  "result_m_ICL_open.shard-2-of-2.jsonl", "result_m_ICL_open.x.csv"])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "result_ICL_open.jsonl",
+        "result_m_1-shot_open.jsonl",
+        "results.csv",
+        "result_m_ICL_open.shard-2-of-2.jsonl",
+        "result_m_ICL_open.x.csv",
+    ],
+)
 def test_names_that_are_not_results(name):
     assert parse_result_name(name) is None

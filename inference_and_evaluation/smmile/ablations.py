@@ -66,8 +66,11 @@ class Ablation:
             out["num_icl"] = self.num_icl
             out["num_icl_keep"] = self.num_icl_keep
         if self.irrelevant:
-            out.update(irrelevant=self.irrelevant, irrelevant_position=self.irrelevant_position,
-                       irrelevant_from=self.irrelevant_from)
+            out.update(
+                irrelevant=self.irrelevant,
+                irrelevant_position=self.irrelevant_position,
+                irrelevant_from=self.irrelevant_from,
+            )
         return out
 
 

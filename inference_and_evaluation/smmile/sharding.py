@@ -40,7 +40,11 @@ def shard_from_env(env: Mapping[str, str] | None = None) -> Shard | None:
         k = int(task) - int(env.get("SLURM_ARRAY_TASK_MIN", "0") or 0)
         n = int(count)
     except ValueError:
-        raise UserError(f"SLURM_ARRAY_TASK_ID={task!r} / SLURM_ARRAY_TASK_COUNT={count!r}: not integers") from None
+        raise UserError(
+            f"SLURM_ARRAY_TASK_ID={task!r} / SLURM_ARRAY_TASK_COUNT={count!r}: not integers"
+        ) from None
     if n < 1 or not 0 <= k < n:
-        raise UserError(f"SLURM array task {task} (min {env.get('SLURM_ARRAY_TASK_MIN', '0')}) of {count}: out of range")
+        raise UserError(
+            f"SLURM array task {task} (min {env.get('SLURM_ARRAY_TASK_MIN', '0')}) of {count}: out of range"
+        )
     return k, n

@@ -167,7 +167,9 @@ class ResultRecord:
     profile: str | None = None
     seed: int | None = None
     ablation: dict[str, Any] | None = None
-    examples_seen: list[int | str] | None = None  # `order` of each example shown (`<id>#<order>` if from another problem)
+    examples_seen: list[int | str] | None = (
+        None  # `order` of each example shown (`<id>#<order>` if from another problem)
+    )
     metadata: dict[str, Any] = field(default_factory=dict)  # speciality, flag_*, flag_num_ICL, ...
     status: Status = "ok"
     error: str | None = None
