@@ -1,0 +1,29 @@
+"""Loading SMMILE problems (hub, local copy, bundled demo) and resolving missing images."""
+
+from smmile.data.images import image_file_names, resolve_missing_image, safe_image_name
+from smmile.data.loading import (
+    DATASET_NAMES,
+    DEMO_DIR,
+    FLAG_COLUMNS,
+    HUB_IDS,
+    REQUIRED_COLUMNS,
+    DatasetSource,
+    LoadedDataset,
+    load_dataset_problems,
+    resolve_source,
+)
+
+__all__ = [
+    "DATASET_NAMES",
+    "DEMO_DIR",
+    "FLAG_COLUMNS",
+    "HUB_IDS",
+    "REQUIRED_COLUMNS",
+    "DatasetSource",
+    "LoadedDataset",
+    "image_file_names",
+    "load_dataset_problems",
+    "resolve_missing_image",
+    "resolve_source",
+    "safe_image_name",
+]
