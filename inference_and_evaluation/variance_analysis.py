@@ -3,72 +3,29 @@
     python variance_analysis.py RESULTS_DIR [--generate_table] [--latex_output F] [--mean_only]
 
 Cells: EM from open results, MCQA from mcqa results, LLM from the judge's
-<result>_evaluationllm.json beside an open result. Ablation runs are left out. Writes
-evaluation_results.txt and evaluation_results.json (and the LaTeX table with --generate_table)
-into RESULTS_DIR and prints the table.
+<result>_evaluationllm.json beside an open result. Writes evaluation_results.txt and
+evaluation_results.json (and the LaTeX table with --generate_table) into RESULTS_DIR and prints
+the table. Ablation runs (e.g. result_qwen7B_ICL_open.order-reversed.jsonl) are compared with
+their plain run, problem by problem, in ablations.txt / ablations.json (/ ablations.tex).
 """
 
 from __future__ import annotations
 
+import argparse
 import json
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
-from smmile.errors import FileProblem, UserError
+from smmile.ablation_report import ablation_latex, ablation_table, ablation_text
+from smmile.errors import UserError
+from smmile.outcomes import Outcomes, collect_outcomes
 from smmile.results.jsonl import write_atomic
-from smmile.results.reader import Result, load_results
-from smmile.scoring import metric_for, record_correct
+from smmile.results.reader import load_results
 from smmile.stats import bootstrap
 from smmile.tables import COLUMNS, display_name, latex_table, row_order, text_table
 from utils import EXIT_USER_ERROR, run_script, script_parser
-
-VERDICTS = {100.0: 1, 0.0: 0}
-
-
-def judge_verdicts(path: Path) -> np.ndarray:
-    """Per-problem 0/1 verdicts from a judge file's problem_accuracies (100.0 / 0.0)."""
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except UnicodeDecodeError:
-        raise FileProblem(path, "not UTF-8") from None
-    except ValueError as exc:
-        raise FileProblem(path, f"not valid JSON ({exc})") from None
-    accuracies = data.get("problem_accuracies") if isinstance(data, dict) else None
-    if not isinstance(accuracies, dict) or not accuracies:
-        raise FileProblem(path, "no problem_accuracies")
-    verdicts = []
-    for pid, value in accuracies.items():
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or float(value) not in VERDICTS:
-            raise FileProblem(path, f"problem_accuracies[{pid!r}] is {value!r}, expected 100.0 or 0.0")
-        verdicts.append(VERDICTS[float(value)])
-    return np.array(verdicts, dtype=np.int8)
-
-
-def correctness(
-    results: list[Result], folder: Path
-) -> tuple[dict[tuple[str, str, str], np.ndarray], list[str]]:
-    """{(model, metric, mode): 0/1 vector} for every non-ablation result, and judge-file problems."""
-    vectors: dict[tuple[str, str, str], np.ndarray] = {}
-    problems = []
-    for result in results:
-        key = result.key
-        if key is None or key.ablation is not None:
-            continue
-        metric = metric_for(key.task_format)
-        vectors[(key.model, metric, key.inference_mode)] = np.array(
-            [record_correct(r, metric) for r in result.records], dtype=np.int8
-        )
-        judge = folder / f"{result.output_stem}_evaluationllm.json"
-        if metric == "EM" and judge.is_file():
-            try:
-                vectors[(key.model, "LLM", key.inference_mode)] = judge_verdicts(judge)
-            except (FileProblem, OSError) as exc:
-                problems.append(f"error: {exc}")
-    return vectors, problems
 
 
 def interval_lines(cells: dict[str, Any]) -> list[str]:
@@ -130,16 +87,17 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     folder = Path(args.results_dir)
     results, notes = load_results(folder)
-    vectors, judge_problems = correctness(results, folder)
+    outcomes, judge_problems = collect_outcomes(results, folder)
     for line in notes + judge_problems:
         print(line, file=sys.stderr)
-    if not vectors:
+    plain = sorted((o for o in outcomes if o.key.ablation is None), key=lambda o: (o.key.model, o.metric))
+    if not outcomes:
         return EXIT_USER_ERROR
 
     cells: dict[str, Any] = {}
-    for (model, metric, mode), vector in sorted(vectors.items()):
-        stats = bootstrap(vector, n_boot=args.n_bootstrap, seed=args.seed)
-        cells.setdefault(model, {}).setdefault(metric, {})[mode] = stats.as_dict()
+    for o in plain:
+        stats = bootstrap(o.vector, n_boot=args.n_bootstrap, seed=args.seed)
+        cells.setdefault(o.key.model, {}).setdefault(o.metric, {})[o.key.inference_mode] = stats.as_dict()
 
     table = text_table(cells)
     summary = (
@@ -149,14 +107,35 @@ def main(argv: Sequence[str] | None = None) -> int:
         + "\n".join(interval_lines(cells))
         + "\n"
     )
-    write(folder / "evaluation_results.txt", summary)
-    write(folder / "evaluation_results.json", json.dumps(cells, indent=2) + "\n")
-    print(summary, end="")
-    if args.generate_table:
-        latex_path = Path(args.latex_output) if args.latex_output else folder / "latex_table.tex"
-        write(latex_path, latex_table(cells, mean_only=args.mean_only))
-        print(f"LaTeX table written to {latex_path}")
+    if cells:
+        write(folder / "evaluation_results.txt", summary)
+        write(folder / "evaluation_results.json", json.dumps(cells, indent=2) + "\n")
+        print(summary, end="")
+        if args.generate_table:
+            latex_path = Path(args.latex_output) if args.latex_output else folder / "latex_table.tex"
+            write(latex_path, latex_table(cells, mean_only=args.mean_only))
+            print(f"LaTeX table written to {latex_path}")
+    write_ablations(folder, outcomes, args)
     return 0
+
+
+def write_ablations(folder: Path, outcomes: list[Outcomes], args: argparse.Namespace) -> None:
+    """ablations.{txt,json} (and .tex with --generate_table) when the folder holds ablation runs."""
+    table, notes = ablation_table(outcomes, n_boot=args.n_bootstrap, seed=args.seed)
+    for line in notes:
+        print(line, file=sys.stderr)
+    if not table:
+        return
+    text = (
+        f"Ablations against the plain run, paired over the same problems "
+        f"({args.n_bootstrap} resamples, seed {args.seed}); differences in points\n\n" + ablation_text(table)
+    )
+    write(folder / "ablations.txt", text)
+    write(folder / "ablations.json", json.dumps(table, indent=2) + "\n")
+    print("\n" + text, end="")
+    if args.generate_table:
+        write(folder / "ablations.tex", ablation_latex(table))
+        print(f"Ablation table written to {folder / 'ablations.tex'}")
 
 
 if __name__ == "__main__":

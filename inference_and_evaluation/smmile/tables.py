@@ -69,7 +69,7 @@ def _cell(cells: Cells, model: str, column: tuple[str, str]) -> Mapping[str, Any
     return cells.get(model, {}).get(column[0], {}).get(column[1])
 
 
-def _grid(header: list[str], blocks: Sequence[list[list[str]]]) -> str:
+def grid(header: list[str], blocks: Sequence[list[list[str]]]) -> str:
     """Fixed-width columns; a rule under the header and between non-empty blocks of rows."""
     blocks = [b for b in blocks if b]
     widths = [max(len(r[i]) for r in [header, *(r for b in blocks for r in b)]) for i in range(len(header))]
@@ -95,7 +95,7 @@ def text_table(cells: Cells) -> str:
         return out
 
     header = ["Model", *(f"{metric} {mode}" for metric, mode in COLUMNS)]
-    return _grid(header, [[row(m) for m in group] for group in row_order(list(cells))])
+    return grid(header, [[row(m) for m in group] for group in row_order(list(cells))])
 
 
 def latex_table(cells: Cells, mean_only: bool = False) -> str:
@@ -157,7 +157,7 @@ def comparison_table(evaluations: Sequence[Mapping[str, Any]]) -> str:
             ]
         )
     header = ["Model", "Metric", "Mode", "Accuracy (%)", "Excluded/Total", "Errors", "Word count"]
-    return "MODEL COMPARISON\n\n" + _grid(header, list(blocks.values()))
+    return "MODEL COMPARISON\n\n" + grid(header, list(blocks.values()))
 
 
 def _label(evaluation: Mapping[str, Any]) -> str:

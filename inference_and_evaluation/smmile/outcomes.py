@@ -1,0 +1,85 @@
+"""Per-problem outcomes (1 right / 0 wrong) of every result and metric: what the statistics resample.
+
+EM and MCQA come from the records; LLM from the judge's `<stem>_evaluationllm.json` beside an
+open result (its problem_accuracies, 100.0 or 0.0 per problem).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from .errors import FileProblem
+from .results.naming import ResultKey
+from .results.reader import Result
+from .scoring import metric_for, record_correct
+
+VERDICTS = {100.0: 1, 0.0: 0}
+JUDGE_SUFFIX = "_evaluationllm.json"
+
+
+@dataclass(frozen=True)
+class Outcomes:
+    """One result under one metric: problem_id -> 1/0, in the result's record order."""
+
+    key: ResultKey
+    metric: str
+    by_problem: dict[str, int]
+
+    @property
+    def vector(self) -> np.ndarray:
+        return np.fromiter(self.by_problem.values(), dtype=np.int8, count=len(self.by_problem))
+
+
+def judge_verdicts(path: Path) -> dict[str, int]:
+    """Per-problem 0/1 verdicts from a judge file's problem_accuracies (100.0 / 0.0)."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except UnicodeDecodeError:
+        raise FileProblem(path, "not UTF-8") from None
+    except ValueError as exc:
+        raise FileProblem(path, f"not valid JSON ({exc})") from None
+    accuracies = data.get("problem_accuracies") if isinstance(data, dict) else None
+    if not isinstance(accuracies, dict) or not accuracies:
+        raise FileProblem(path, "no problem_accuracies")
+    verdicts = {}
+    for pid, value in accuracies.items():
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or float(value) not in VERDICTS:
+            raise FileProblem(path, f"problem_accuracies[{pid!r}] is {value!r}, expected 100.0 or 0.0")
+        verdicts[pid] = VERDICTS[float(value)]
+    return verdicts
+
+
+def collect_outcomes(results: list[Result], folder: Path) -> tuple[list[Outcomes], list[str]]:
+    """Outcomes of every readable result (ablations included) and one line per unusable judge file."""
+    out: list[Outcomes] = []
+    problems: list[str] = []
+    for result in results:
+        if result.key is None or not result.records:
+            continue
+        metric = metric_for(result.key.task_format)
+        out.append(
+            Outcomes(
+                result.key, metric, {r.problem_id: int(record_correct(r, metric)) for r in result.records}
+            )
+        )
+        judge = folder / f"{result.output_stem}{JUDGE_SUFFIX}"
+        if metric == "EM" and judge.is_file():
+            try:
+                out.append(Outcomes(result.key, "LLM", judge_verdicts(judge)))
+            except (FileProblem, OSError) as exc:
+                problems.append(f"error: {exc}")
+    return out, problems
+
+
+def paired(a: dict[str, int], b: dict[str, int]) -> tuple[np.ndarray, np.ndarray, list[str]]:
+    """The outcomes of the problems both have, aligned (sorted by problem_id)."""
+    common = sorted(a.keys() & b.keys())
+    return (
+        np.array([a[p] for p in common], dtype=np.int8),
+        np.array([b[p] for p in common], dtype=np.int8),
+        common,
+    )
