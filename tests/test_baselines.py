@@ -39,3 +39,12 @@ def test_mcqa_reply_names_the_letter_of_the_answer():
 def test_no_examples_is_an_error_not_an_answer():
     (resp,) = BaselineBackend("random").generate([prompt([])])
     assert resp.status == "error" and resp.text is None and "in-context" in resp.error
+
+
+def test_mcqa_ignores_in_context_answers_that_are_not_options():
+    mcqa = Mcqa(options={"A": "Red."}, correct_option="A")
+    for kind in ("random", "majority"):
+        (resp,) = BaselineBackend(kind).generate([prompt(["Femur.", "Femur.", "Red."], mcqa)])
+        assert resp.text == "<answer>A</answer>"
+    (resp,) = BaselineBackend("majority").generate([prompt(["Femur."], mcqa)])
+    assert resp.status == "error"

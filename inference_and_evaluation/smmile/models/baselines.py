@@ -24,7 +24,11 @@ def pick_answer(kind: str, answers: Sequence[str], seed: int, problem_id: str) -
 
 
 class BaselineBackend(Backend):
-    """Answers from the prompt's in-context answers; MCQA replies name the answer's letter."""
+    """Answers from the prompt's in-context answers; MCQA replies name the answer's letter.
+
+    In MCQA only in-context answers that are options count (an irrelevant example's answer, added
+    by an ablation, is not one); on the paper's plain runs every in-context answer is an option.
+    """
 
     def __init__(self, kind: str):
         if kind not in BASELINES:
@@ -36,16 +40,19 @@ class BaselineBackend(Backend):
 
     def _answer(self, prompt: Prompt) -> Response:
         start = time.perf_counter()
-        if not prompt.icl_answers:
-            return Response.failure("baselines answer from in-context examples; this prompt has none")
-        answer = pick_answer(self.kind, prompt.icl_answers, prompt.seed, prompt.problem_id)
+        answers = prompt.icl_answers
+        if prompt.mcqa is not None:  # a choice must be an option: in-context answers that are not
+            answers = tuple(a for a in answers if a in prompt.mcqa.options.values())  # (irrelevant examples')
+        if not answers:
+            return Response.failure(
+                "baselines answer from in-context examples; this prompt has none to offer"
+            )
+        answer = pick_answer(self.kind, answers, prompt.seed, prompt.problem_id)
         if prompt.mcqa is None:
             text = answer
         else:
-            letters = [letter for letter, option in prompt.mcqa.options.items() if option == answer]
-            if not letters:
-                return Response.failure(f"baseline answer {answer!r} is not among the options")
-            text = f"<answer>{letters[0]}</answer>"
+            letter = next(letter for letter, option in prompt.mcqa.options.items() if option == answer)
+            text = f"<answer>{letter}</answer>"
         return Response(text=text, latency_s=time.perf_counter() - start)
 
     def describe(self) -> dict[str, Any]:
