@@ -21,6 +21,7 @@ $(STAMP): requirements.txt requirements-dev.txt pyproject.toml
 demo: $(STAMP)
 	$(RUN) inference_baselines.py --dataset demo --baseline all --inference_mode ICL --task_format open --output-dir ../results --no-progress
 	$(RUN) inference_baselines.py --dataset demo --baseline all --inference_mode ICL --task_format mcqa --output-dir ../results --no-progress
+	$(RUN) inference_baselines.py --dataset demo --baseline majority --inference_mode ICL --task_format open --num-icl 1 --output-dir ../results --no-progress
 	$(RUN) evaluate_EM.py $(DEMO_OUT)
 	$(RUN) variance_analysis.py $(DEMO_OUT) --generate_table
 	@echo "demo results, evaluations and tables are in results_demo/"
