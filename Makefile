@@ -16,6 +16,7 @@ $(STAMP): requirements.txt requirements-dev.txt pyproject.toml
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -r requirements-dev.txt
 	$(PY) -m pip install --quiet --no-deps -e .
+	ln -sfn ../$(VENV) inference_and_evaluation/$(notdir $(VENV))  # .venv/bin/python works from the scripts' folder too
 	touch $(STAMP)
 
 demo: $(STAMP)
