@@ -14,20 +14,11 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from smmile.errors import UserError
-from smmile.results.jsonl import write_atomic
 from smmile.results.reader import load_results
 from smmile.scoring import evaluate_result
 from smmile.tables import comparison_table
 from smmile.types import MODES
-from utils import EXIT_USER_ERROR, run_script, script_parser
-
-
-def write(path: Path, text: str) -> None:
-    try:
-        write_atomic(path, text)
-    except OSError as exc:
-        raise UserError(f"{path}: cannot write ({exc.strerror or exc})") from None
+from utils import EXIT_USER_ERROR, run_script, script_parser, write_output
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -60,10 +51,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     evaluations = []
     for result in results:
         evaluation = evaluate_result(result, strict=args.strict_match)
-        write(folder / f"{result.output_stem}_evaluation.json", json.dumps(evaluation, indent=2) + "\n")
+        write_output(folder / f"{result.output_stem}_evaluation.json", json.dumps(evaluation, indent=2) + "\n")
         evaluations.append(evaluation)
     table = comparison_table(evaluations)
-    write(folder / "model_comparison.txt", table)
+    write_output(folder / "model_comparison.txt", table)
     print(table, end="")
     print(f"{len(evaluations)} result(s) scored; evaluations written to {folder}")
     return 0

@@ -21,11 +21,10 @@ from typing import Any
 from smmile.ablation_report import ablation_latex, ablation_table, ablation_text
 from smmile.errors import UserError
 from smmile.outcomes import Outcomes, collect_outcomes
-from smmile.results.jsonl import write_atomic
 from smmile.results.reader import load_results
 from smmile.stats import bootstrap
 from smmile.tables import COLUMNS, display_name, latex_table, row_order, text_table
-from utils import EXIT_USER_ERROR, run_script, script_parser
+from utils import EXIT_USER_ERROR, run_script, script_parser, write_output
 
 
 def interval_lines(cells: dict[str, Any]) -> list[str]:
@@ -39,13 +38,6 @@ def interval_lines(cells: dict[str, Any]) -> list[str]:
                     f"(95% CI {c['ci_low']:.2f} to {c['ci_high']:.2f}; n={c['n']})"
                 )
     return lines
-
-
-def write(path: Path, text: str) -> None:
-    try:
-        write_atomic(path, text)
-    except OSError as exc:
-        raise UserError(f"{path}: cannot write ({exc.strerror or exc})") from None
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -108,12 +100,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         + "\n"
     )
     if cells:
-        write(folder / "evaluation_results.txt", summary)
-        write(folder / "evaluation_results.json", json.dumps(cells, indent=2) + "\n")
+        write_output(folder / "evaluation_results.txt", summary)
+        write_output(folder / "evaluation_results.json", json.dumps(cells, indent=2) + "\n")
         print(summary, end="")
         if args.generate_table:
             latex_path = Path(args.latex_output) if args.latex_output else folder / "latex_table.tex"
-            write(latex_path, latex_table(cells, mean_only=args.mean_only))
+            write_output(latex_path, latex_table(cells, mean_only=args.mean_only))
             print(f"LaTeX table written to {latex_path}")
     write_ablations(folder, outcomes, args)
     return 0
@@ -130,11 +122,11 @@ def write_ablations(folder: Path, outcomes: list[Outcomes], args: argparse.Names
         f"Ablations against the plain run, paired over the same problems "
         f"({args.n_bootstrap} resamples, seed {args.seed}); differences in points\n\n" + ablation_text(table)
     )
-    write(folder / "ablations.txt", text)
-    write(folder / "ablations.json", json.dumps(table, indent=2) + "\n")
+    write_output(folder / "ablations.txt", text)
+    write_output(folder / "ablations.json", json.dumps(table, indent=2) + "\n")
     print("\n" + text, end="")
     if args.generate_table:
-        write(folder / "ablations.tex", ablation_latex(table))
+        write_output(folder / "ablations.tex", ablation_latex(table))
         print(f"Ablation table written to {folder / 'ablations.tex'}")
 
 
