@@ -3,34 +3,20 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
+from helpers import run_script
 
 from smmile.data import load_dataset_problems, resolve_source
 from smmile.results.jsonl import read_jsonl
 from smmile.stats import paired_bootstrap
 
-SCRIPTS = Path(__file__).resolve().parents[1] / "inference_and_evaluation"
-
-
-def run(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, *args],
-        cwd=SCRIPTS,
-        capture_output=True,
-        text=True,
-        timeout=240,
-        env=os.environ.copy(),
-    )
-
 
 def baseline(out: Path, *extra: str) -> subprocess.CompletedProcess:
-    proc = run(
+    proc = run_script(
         "inference_baselines.py",
         "--dataset",
         "demo",
@@ -117,7 +103,7 @@ def test_ablation_runs_are_reproducible_resumable_and_shardable(folder, tmp_path
 
 
 def test_variance_analysis_writes_the_ablation_table(folder):
-    proc = run("variance_analysis.py", str(folder), "--generate_table")
+    proc = run_script("variance_analysis.py", str(folder), "--generate_table")
     assert proc.returncode == 0, proc.stderr
     table = json.loads((folder / "ablations.json").read_text())
     assert set(table) == {"random", "majority"}
@@ -146,7 +132,7 @@ def test_ablation_without_its_plain_run_is_reported_not_compared(folder, tmp_pat
     lone.mkdir()
     src = folder / "result_random_ICL_mcqa.order-reversed.jsonl"
     (lone / src.name).write_bytes(src.read_bytes())
-    proc = run("variance_analysis.py", str(lone))
+    proc = run_script("variance_analysis.py", str(lone))
     assert proc.returncode == 0, proc.stderr
     assert "no plain run result_random_ICL_mcqa" in proc.stderr
     assert (

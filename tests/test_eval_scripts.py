@@ -7,12 +7,10 @@ import json
 import re
 import subprocess
 import sys
-from dataclasses import asdict
 from pathlib import Path
 
 import pytest
-
-from smmile.types import ResultRecord
+from helpers import record, run_script
 
 pytestmark = pytest.mark.slow
 
@@ -24,29 +22,8 @@ GOOD_JSONL = "result_qwen7B_ICL_open.jsonl"
 GOOD_CSV = "result_llava_7b_0-shot_mcqa.csv"
 
 
-def run(script: str, *args: object) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, script, *map(str, args)], cwd=SCRIPTS, capture_output=True, text=True, timeout=120
-    )
-
-
 def stderr_lines(proc: subprocess.CompletedProcess) -> list[str]:
     return [line for line in proc.stderr.splitlines() if line.strip()]
-
-
-def record(pid: str, answer: str | None, truth: str, **kw) -> dict:
-    return asdict(
-        ResultRecord(
-            pid,
-            final_question="q?",
-            true_answer=truth,
-            generated_answer=answer,
-            model="qwen7B",
-            inference_mode="ICL",
-            task_format="open",
-            **kw,
-        )
-    )
 
 
 def write_csv(path: Path, header: list[str], rows: list[list[str]]) -> None:
@@ -77,7 +54,7 @@ def evaluation(folder: Path, stem: str) -> dict:
 
 
 def test_evaluate_em_scores_everything(folder):
-    proc = run("evaluate_EM.py", folder)
+    proc = run_script("evaluate_EM.py", folder)
     assert proc.returncode == 0, proc.stderr
     assert proc.stderr == ""
     em = evaluation(folder, "result_qwen7B_ICL_open")
@@ -96,17 +73,17 @@ def test_evaluate_em_scores_everything(folder):
 
 
 def test_evaluate_em_flags(folder):
-    proc = run("evaluate_EM.py", folder, "--strict_match", "--model", "qwen7B")
+    proc = run_script("evaluate_EM.py", folder, "--strict_match", "--model", "qwen7B")
     assert proc.returncode == 0, proc.stderr
     em = evaluation(folder, "result_qwen7B_ICL_open")
     assert em["correct_examples"] == 0 and em["strict_match"] is True
     assert not (folder / "result_llava_7b_0-shot_mcqa_evaluation.json").exists()
-    proc = run("evaluate_EM.py", folder, "--inference-mode", "0-shot")
+    proc = run_script("evaluate_EM.py", folder, "--inference-mode", "0-shot")
     assert proc.returncode == 0
     assert (folder / "result_llava_7b_0-shot_mcqa_evaluation.json").exists()
-    proc = run("evaluate_EM.py", folder, "--model", "gpt-4o")
+    proc = run_script("evaluate_EM.py", folder, "--model", "gpt-4o")
     assert proc.returncode == 2 and len(stderr_lines(proc)) == 1 and "no result matches" in proc.stderr
-    proc = run("evaluate_EM.py", folder, "--inference_mode", "2-shot")
+    proc = run_script("evaluate_EM.py", folder, "--inference_mode", "2-shot")
     assert proc.returncode == 2 and "Traceback" not in proc.stderr
 
 
@@ -147,7 +124,7 @@ BAD_FILES = {
 def test_a_bad_file_is_one_line_and_the_rest_is_scored(folder, script, case):
     name, content, words = BAD_FILES[case]
     (folder / name).write_bytes(content)
-    proc = run(script, folder)
+    proc = run_script(script, folder)
     assert proc.returncode == 0, proc.stderr
     lines = stderr_lines(proc)
     assert len(lines) == 1, proc.stderr
@@ -166,7 +143,7 @@ def test_a_bad_file_is_one_line_and_the_rest_is_scored(folder, script, case):
 @pytest.mark.parametrize("script", ["evaluate_EM.py", "variance_analysis.py"])
 def test_only_bad_files_exit_2(tmp_path, script):
     (tmp_path / "result_gpt-4o_ICL_open.csv").write_bytes(b"")
-    proc = run(script, tmp_path)
+    proc = run_script(script, tmp_path)
     assert proc.returncode == 2
     lines = stderr_lines(proc)
     assert len(lines) == 1 and "result_gpt-4o_ICL_open.csv" in lines[0] and "Traceback" not in proc.stderr
@@ -179,7 +156,7 @@ def test_empty_or_missing_folder(tmp_path, script, where):
     if where == "empty":
         target.mkdir()
         (target / "notes.txt").write_text("not a result")
-    proc = run(script, target)
+    proc = run_script(script, target)
     assert proc.returncode == 2
     lines = stderr_lines(proc)
     assert len(lines) == 1 and str(target) in lines[0] and "Traceback" not in proc.stderr
@@ -188,7 +165,7 @@ def test_empty_or_missing_folder(tmp_path, script, where):
 def test_torn_last_line_is_a_warning_and_the_rest_scores(folder):
     path = folder / GOOD_JSONL
     path.write_text(path.read_text() + '{"problem_id": "p5", "true_ans', encoding="utf-8")
-    proc = run("evaluate_EM.py", folder)
+    proc = run_script("evaluate_EM.py", folder)
     assert proc.returncode == 0
     lines = stderr_lines(proc)
     assert len(lines) == 1 and lines[0].startswith("warning: ") and GOOD_JSONL in lines[0]
@@ -201,7 +178,7 @@ def test_empty_answers_score_as_nan(tmp_path):
         ["problem_id", "final_question", "true_answer", "generated_answer", "full_response"],
         [["p1", "q", "nan", "", ""], ["p2", "q", "Gout", "", ""], ["p3", "q", "a, b", "A b", "x"]],
     )
-    proc = run("evaluate_EM.py", tmp_path)
+    proc = run_script("evaluate_EM.py", tmp_path)
     assert proc.returncode == 0 and proc.stderr == ""
     out = evaluation(tmp_path, "result_llava_13b_ICL")
     assert out["problem_accuracies"] == {"p1": 100.0, "p2": 0.0, "p3": 100.0}
@@ -209,12 +186,12 @@ def test_empty_answers_score_as_nan(tmp_path):
 
 
 def test_existing_outputs_survive_a_broken_input(folder):
-    proc = run("evaluate_EM.py", folder)
+    proc = run_script("evaluate_EM.py", folder)
     assert proc.returncode == 0
     kept = folder / "result_qwen7B_ICL_open_evaluation.json"
     before = kept.read_bytes()
     (folder / GOOD_JSONL).write_bytes(b"")
-    proc = run("evaluate_EM.py", folder)
+    proc = run_script("evaluate_EM.py", folder)
     assert proc.returncode == 0 and GOOD_JSONL in proc.stderr
     assert kept.read_bytes() == before
     assert not [p for p in folder.iterdir() if p.name.startswith(".")]  # no temporary files left
@@ -226,7 +203,7 @@ def test_variance_analysis_outputs(folder):
     ablation = [record("p1", "no", "yes")]
     (folder / "result_qwen7B_ICL_open.order-reversed.jsonl").write_text(json.dumps(ablation[0]) + "\n")
     latex = folder / "tables" / "t.tex"
-    proc = run(
+    proc = run_script(
         "variance_analysis.py",
         folder,
         "--generate_table",
@@ -250,16 +227,16 @@ def test_variance_analysis_outputs(folder):
     assert "Qwen2.5-VL-7B" in text and "95% CI" in text
     tex = latex.read_text()
     assert tex.splitlines()[-2] == r"\bottomrule" and r"\pm" in tex
-    again = run("variance_analysis.py", folder, "--n-bootstrap", 200, "--seed", 1)
+    again = run_script("variance_analysis.py", folder, "--n-bootstrap", 200, "--seed", 1)
     assert json.loads((folder / "evaluation_results.json").read_text()) == cells
     assert not (folder / "latex_table.tex").exists() and again.returncode == 0
-    proc = run("variance_analysis.py", folder, "--generate-table", "--mean_only")
+    proc = run_script("variance_analysis.py", folder, "--generate-table", "--mean_only")
     assert proc.returncode == 0 and r"\pm" not in (folder / "latex_table.tex").read_text()
 
 
 def test_variance_analysis_bad_judge_file(folder):
     (folder / "result_qwen7B_ICL_open_evaluationllm.json").write_text('{"problem_accuracies": {"p1": 50}}')
-    proc = run("variance_analysis.py", folder)
+    proc = run_script("variance_analysis.py", folder)
     assert proc.returncode == 0
     lines = stderr_lines(proc)
     assert len(lines) == 1 and "result_qwen7B_ICL_open_evaluationllm.json" in lines[0]

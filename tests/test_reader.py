@@ -2,16 +2,15 @@ from __future__ import annotations
 
 import csv
 import json
-from dataclasses import asdict
 from pathlib import Path
 
 import pytest
+from helpers import record
 
 from smmile.errors import UserError
 from smmile.results.naming import ResultKey
 from smmile.results.reader import Result, discover_results, load_results, one_per_key
 from smmile.scoring import evaluate_result, record_correct
-from smmile.types import ResultRecord
 
 OPEN_COLUMNS = ["problem_id", "final_question", "true_answer", "generated_answer", "full_response"]
 
@@ -22,21 +21,6 @@ def write_csv(path: Path, header: list[str], rows: list[list[str]]) -> Path:
         writer.writerow(header)
         writer.writerows(rows)
     return path
-
-
-def record(pid: str, answer: str | None = "yes", truth: str = "yes", **kw) -> dict:
-    return asdict(
-        ResultRecord(
-            pid,
-            final_question="q?",
-            true_answer=truth,
-            generated_answer=answer,
-            model="qwen7B",
-            inference_mode="ICL",
-            task_format="open",
-            **kw,
-        )
-    )
 
 
 def write_jsonl(path: Path, rows: list[dict], tail: str = "") -> Path:

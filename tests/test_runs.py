@@ -11,6 +11,7 @@ import time
 from pathlib import Path
 
 import pytest
+from helpers import run_script
 
 from smmile.data import load_dataset_problems, resolve_source
 from smmile.models.base import Backend
@@ -22,17 +23,6 @@ from smmile.types import Response
 ROOT = Path(__file__).resolve().parents[1]
 SCRIPTS = ROOT / "inference_and_evaluation"
 TIMING_FIELDS = {"latency_s", "finished_at", "usage"}
-
-
-def run_script(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, *args],
-        cwd=SCRIPTS,
-        capture_output=True,
-        text=True,
-        timeout=240,
-        env={**os.environ, **(env or {})},
-    )
 
 
 def baseline(out: Path, *extra: str, env: dict | None = None) -> subprocess.CompletedProcess:
@@ -249,8 +239,13 @@ def test_bad_flags_give_one_line(tmp_path, args, needle):
 
 
 def test_missing_local_dataset_gives_one_line(tmp_path):
-    proc = run_script("inference_baselines.py", "--dataset-path", str(tmp_path / "nowhere"),
-                      "--output-dir", str(tmp_path / "results"))
+    proc = run_script(
+        "inference_baselines.py",
+        "--dataset-path",
+        str(tmp_path / "nowhere"),
+        "--output-dir",
+        str(tmp_path / "results"),
+    )
     assert proc.returncode == 2
     assert str(tmp_path / "nowhere") in proc.stderr and "Traceback" not in proc.stderr
     assert len(proc.stderr.strip().splitlines()) == 1
