@@ -1,0 +1,109 @@
+"""Loopback servers for the three protocols the API backends speak.
+
+- OpenAIServer: POST /v1/chat/completions (OpenAI and any compatible server) and Azure's
+  /openai/deployments/<deployment>/chat/completions?api-version=...
+- AnthropicServer: POST /v1/messages (the Messages API).
+- OllamaServer: POST /api/chat (ollama's chat endpoint, non-streaming).
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from typing import Any
+
+from .server import LoopbackServer, Recorded, Reply
+
+_AZURE = re.compile(r"^/openai/deployments/(?P<deployment>[^/]+)/chat/completions$")
+
+
+def _content_text(content: Any) -> str:
+    """The text of a message's content (a string or a list of parts)."""
+    if isinstance(content, str):
+        return content
+    if isinstance(content, list):
+        return "".join(p.get("text", "") for p in content if isinstance(p, dict))
+    return ""
+
+
+class OpenAIServer(LoopbackServer):
+    name = "openai-loopback"
+
+    def routes(self, path: str) -> bool:
+        return path.endswith("/chat/completions")
+
+    @staticmethod
+    def deployment(request: Recorded) -> str | None:
+        m = _AZURE.match(request.path)
+        return m["deployment"] if m else None
+
+    def last_text(self, request: Recorded) -> str:
+        messages = (request.json or {}).get("messages") or [{}]
+        return _content_text(messages[-1].get("content"))
+
+    def render_reply(self, request: Recorded, reply: Reply) -> dict[str, Any]:
+        model = (request.json or {}).get("model") or self.deployment(request) or "unknown"
+        return {
+            "id": f"chatcmpl-{len(self.requests)}",
+            "object": "chat.completion",
+            "created": int(time.time()),
+            "model": model,
+            "choices": [
+                {
+                    "index": 0,
+                    "message": {"role": "assistant", "content": reply.text},
+                    "finish_reason": "stop",
+                    "logprobs": None,
+                }
+            ],
+            "usage": {
+                "prompt_tokens": reply.input_tokens,
+                "completion_tokens": reply.output_tokens,
+                "total_tokens": reply.input_tokens + reply.output_tokens,
+            },
+        }
+
+
+class AnthropicServer(LoopbackServer):
+    name = "anthropic-loopback"
+
+    def routes(self, path: str) -> bool:
+        return path == "/v1/messages"
+
+    def last_text(self, request: Recorded) -> str:
+        messages = (request.json or {}).get("messages") or [{}]
+        return _content_text(messages[-1].get("content"))
+
+    def render_reply(self, request: Recorded, reply: Reply) -> dict[str, Any]:
+        return {
+            "id": f"msg_{len(self.requests)}",
+            "type": "message",
+            "role": "assistant",
+            "model": (request.json or {}).get("model", "unknown"),
+            "content": [{"type": "text", "text": reply.text}],
+            "stop_reason": "end_turn",
+            "stop_sequence": None,
+            "usage": {"input_tokens": reply.input_tokens, "output_tokens": reply.output_tokens},
+        }
+
+
+class OllamaServer(LoopbackServer):
+    name = "ollama-loopback"
+
+    def routes(self, path: str) -> bool:
+        return path == "/api/chat"
+
+    def last_text(self, request: Recorded) -> str:
+        messages = (request.json or {}).get("messages") or [{}]
+        return str(messages[-1].get("content") or "")
+
+    def render_reply(self, request: Recorded, reply: Reply) -> dict[str, Any]:
+        return {
+            "model": (request.json or {}).get("model", "unknown"),
+            "created_at": "2025-01-01T00:00:00Z",
+            "message": {"role": "assistant", "content": reply.text},
+            "done": True,
+            "done_reason": "stop",
+            "prompt_eval_count": reply.input_tokens,
+            "eval_count": reply.output_tokens,
+        }
