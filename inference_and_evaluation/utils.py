@@ -299,3 +299,40 @@ def run_models(args: argparse.Namespace, models: Sequence[ModelSpec], **extra) -
             )
             status = EXIT_TOO_MANY_ERRORS
     return status
+
+
+def add_api_args(
+    parser: argparse.ArgumentParser,
+    base_url_flags: Sequence[str] = ("--base-url",),
+    base_url_help: str = "an OpenAI-compatible server (vLLM, SGLang, ollama, LM Studio) or a proxy, "
+    "e.g. http://node1:8000/v1",
+) -> None:
+    """The flags of the scripts that call an API: concurrency, retries, timeout, server address."""
+
+    def at_least(low: int | float, kind: type):
+        def parse(text: str):
+            try:
+                value = kind(text)
+            except ValueError:
+                raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+            if value < low:
+                raise argparse.ArgumentTypeError(f"must be at least {low}")
+            return value
+
+        return parse
+
+    g = parser.add_argument_group("API requests")
+    g.add_argument("--concurrency", type=at_least(1, int), default=8, help="requests in flight at once")
+    g.add_argument(
+        "--max-retries",
+        "--max_retries",
+        dest="max_retries",
+        type=at_least(0, int),
+        default=5,
+        help="retries of a request that failed with 429, 5xx or a timeout (with backoff, honouring retry-after)",
+    )
+    g.add_argument(
+        "--timeout", type=at_least(0.001, float), default=120.0, help="seconds per request attempt"
+    )
+    if base_url_flags:
+        g.add_argument(*base_url_flags, dest="base_url", default=None, help=base_url_help)

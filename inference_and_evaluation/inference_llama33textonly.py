@@ -1,0 +1,53 @@
+"""The text-only baseline: llama3.3 through ollama, shown the questions and answers but no image.
+
+    python inference_llama33textonly.py --inference_mode ICL --task_format open
+    python inference_llama33textonly.py --inference_mode 0-shot --task_format mcqa --temperature 0
+
+The paper's text-only prompts (P0/P1 and the text-only MCQA frame), one user turn. As in the
+paper, no sampling option is sent (ollama's defaults: sampling on) unless `--temperature` is given.
+`--ollama-host` (default OLLAMA_HOST, else http://localhost:11434).
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Sequence
+
+from smmile.models.api_common import ApiSettings, check_result_id
+from smmile.models.ollama_backend import OllamaBackend, ollama_host
+from smmile.prompts import get_profile
+from utils import ModelSpec, add_api_args, common_parser, run_models, run_script
+
+MODEL_ID = "llama33textonly"
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = common_parser(__doc__.split("\n\n")[0])
+    parser.add_argument("--model", default="llama3.3", help="the ollama model to call")
+    parser.add_argument("--name", default=MODEL_ID, help="result id")
+    parser.add_argument(
+        "--ollama-host", "--ollama_host", dest="ollama_host", default=None, help="ollama server"
+    )
+    parser.add_argument(
+        "--temperature", type=float, default=None, help="sampling temperature (default: ollama's own)"
+    )
+    add_api_args(parser, base_url_flags=())
+    args = parser.parse_args(argv)
+
+    model_id = check_result_id(args.name)
+    profile = get_profile(model_id, args.protocol)
+    paper = args.protocol == "paper"
+    settings = ApiSettings(
+        concurrency=args.concurrency,
+        max_retries=args.max_retries,
+        timeout=args.timeout,
+        temperature=args.temperature if args.temperature is not None else profile.temperature,
+        max_tokens=None if paper else profile.max_new_tokens,  # the paper sent ollama no options
+    )
+    host = ollama_host(args.ollama_host)
+    spec = ModelSpec(model_id, lambda: OllamaBackend(args.model, host, settings))
+    return run_models(args, [spec], api_model=args.model)
+
+
+if __name__ == "__main__":
+    sys.exit(run_script(main))

@@ -1,0 +1,109 @@
+"""ollama's /api/chat through the official `ollama` SDK's async client.
+
+Rendering: one message per turn, `content` the turn's text parts joined, `images` the turn's
+images as base64 PNG (absent when the turn has none). Options are sent only when set: the paper's
+text-only run and judge sent none (ollama's default sampling), `--temperature 0` makes it greedy.
+
+Retries: the ollama client has none of its own. Connection failures are retried by httpx's
+transport (`retries=`); HTTP 408/409/429/5xx replies, timeouts and dropped connections by a small
+bounded loop here, with exponential backoff (base * 2**attempt, at most `MAX_BACKOFF_S`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from typing import Any
+
+from ..types import Image, Prompt, Response
+from .api_common import ApiBackend, ApiSettings, public_url
+
+DEFAULT_HOST = "http://localhost:11434"
+MAX_BACKOFF_S = 8.0
+RETRY_STATUS = (408, 409, 429)
+
+
+def ollama_host(flag: str | None = None) -> str:
+    """`--ollama-host`, else OLLAMA_HOST, else ollama's default address (scheme added if absent)."""
+    host = flag or os.environ.get("OLLAMA_HOST") or DEFAULT_HOST
+    return host if "://" in host else f"http://{host}"
+
+
+def retryable(exc: BaseException) -> bool:
+    import httpx
+    import ollama
+
+    if isinstance(exc, ollama.ResponseError):
+        return exc.status_code in RETRY_STATUS or exc.status_code >= 500
+    return isinstance(exc, httpx.TransportError)  # timeouts, dropped connections, protocol errors
+
+
+class OllamaBackend(ApiBackend):
+    provider = "ollama"
+
+    def __init__(
+        self,
+        model: str,
+        host: str | None = None,
+        settings: ApiSettings | None = None,
+        backoff_s: float = 0.5,
+    ):
+        super().__init__(model, settings, secrets=(os.environ.get("OLLAMA_API_KEY", ""),))
+        self.host = ollama_host(host)
+        self.backoff_s = backoff_s
+
+    def open_client(self) -> Any:
+        import httpx
+        import ollama
+
+        transport = httpx.AsyncHTTPTransport(retries=self.settings.max_retries)
+        return ollama.AsyncClient(host=self.host, timeout=self.settings.timeout, transport=transport)
+
+    def render(self, prompt: Prompt) -> list[dict[str, Any]]:
+        n_images = self.check_images(prompt)
+        messages: list[dict[str, Any]] = []
+        for message in prompt.messages:
+            out: dict[str, Any] = {"role": message.role, "content": message.text}
+            images = [p.image for p in message.parts if isinstance(p, Image)]
+            if images:
+                out["images"] = [self.images.encode(ref, n_images).b64 for ref in images]
+            messages.append(out)
+        return messages
+
+    def options(self) -> dict[str, Any]:
+        s, out = self.settings, {}
+        if s.temperature is not None:
+            out["temperature"] = s.temperature
+        if s.max_tokens is not None:
+            out["num_predict"] = s.max_tokens
+        return out
+
+    async def request(self, client: Any, prompt: Prompt) -> Response:
+        messages, options = self.render(prompt), self.options()
+        attempt = 0
+        while True:
+            try:
+                reply = await client.chat(model=self.model, messages=messages, options=options or None)
+                break
+            except Exception as exc:
+                if attempt >= self.settings.max_retries or not retryable(exc):
+                    raise
+                await asyncio.sleep(min(self.backoff_s * 2**attempt, MAX_BACKOFF_S))
+                attempt += 1
+        meta = {
+            "prompt_eval_count": reply.prompt_eval_count,
+            "eval_count": reply.eval_count,
+            "done_reason": reply.done_reason,
+        }
+        if attempt:
+            meta["retries"] = attempt
+        text = reply.message.content if reply.message is not None else None
+        if text is None:
+            return Response(None, "error", "reply has no text", usage=meta)
+        return Response(text=text, usage=meta)
+
+    def request_settings(self) -> dict[str, Any]:
+        return {"options": self.options()}
+
+    def describe(self) -> dict[str, Any]:
+        return {**super().describe(), "host": public_url(self.host), "backoff_s": self.backoff_s}
