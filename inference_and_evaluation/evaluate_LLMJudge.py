@@ -1,0 +1,180 @@
+"""Score open-format results with an LLM judge (the paper: llama3.3 through ollama).
+
+    python evaluate_LLMJudge.py [RESULTS_DIR] [--model M] [--inference-mode ICL] [--visualize-only]
+        [--judge-backend {ollama,openai}] [--judge-model llama3.3] [--judge-base-url URL] [--concurrency 8]
+
+Writes <result>_evaluationllm.json beside each open-format result and model_comparison_llm.txt.
+Verdicts are cached in RESULTS_DIR/judge_cache.sqlite by (backend, judge model, prompt): a re-run on
+unchanged results sends no request; a changed answer is judged again. `--visualize-only` sends
+nothing and builds the comparison from the saved judge JSONs. Exit status 1 when a judge request
+still failed after its retries (re-run to retry only those).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from smmile.errors import UserError
+from smmile.judge import (
+    DEFAULT_JUDGE_MODEL,
+    JUDGE_BACKENDS,
+    Judge,
+    judge_evaluation,
+    judge_texts,
+    make_judge_backend,
+)
+from smmile.judge_cache import JudgeCache
+from smmile.models.api_common import ApiSettings
+from smmile.results.jsonl import write_atomic
+from smmile.results.reader import load_results
+from smmile.tables import comparison_table
+from smmile.types import MODES
+from utils import add_api_args, run_script, script_parser
+
+SUFFIX = "_evaluationllm.json"
+COMPARISON = "model_comparison_llm.txt"
+_REQUIRED = (
+    "model",
+    "inference_mode",
+    "accuracy",
+    "total_examples",
+    "excluded_count",
+    "err_count",
+    "word_count",
+)
+
+
+def write(path: Path, text: str) -> None:
+    try:
+        write_atomic(path, text)
+    except OSError as exc:
+        raise UserError(f"{path}: cannot write ({exc.strerror or exc})") from None
+
+
+def draw_figures(evaluations: Sequence[dict[str, Any]], folder: Path) -> list[Path]:
+    """Hook for the judge's figures; the plotting module (another issue) fills it in. None yet."""
+    return []
+
+
+def saved_evaluations(folder: Path, models: Sequence[str] | None, mode: str | None) -> list[dict[str, Any]]:
+    """The judge JSONs already in `folder` (those of the filters); a bad one is named on stderr."""
+    if not folder.is_dir():
+        raise UserError(f"{folder}: no such folder")
+    found = []
+    for path in sorted(folder.glob(f"result_*{SUFFIX}")):
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError) as exc:
+            print(f"error: {path}: not a readable judge evaluation ({exc})", file=sys.stderr)
+            continue
+        missing = [k for k in _REQUIRED if not isinstance(data, dict) or k not in data]
+        if missing:
+            print(f"error: {path}: missing {', '.join(missing)}; skipped", file=sys.stderr)
+            continue
+        if (models and data["model"] not in models) or mode not in (None, data["inference_mode"]):
+            continue
+        data.setdefault("metric", "LLM")  # the published JSONs carry no metric field
+        found.append(data)
+    if not found:
+        raise UserError(f"{folder}: no saved judge evaluation (*{SUFFIX}); run without --visualize-only")
+    return found
+
+
+def report(evaluations: list[dict[str, Any]], folder: Path) -> None:
+    table = comparison_table(evaluations)
+    write(folder / COMPARISON, table)
+    print(table, end="")
+    figures = draw_figures(evaluations, folder)
+    print(f"{len(evaluations)} judge evaluation(s); comparison written to {folder / COMPARISON}")
+    for path in figures:
+        print(f"figure: {path}")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = script_parser(__doc__.split("\n\n")[0])
+    parser.add_argument("results_dir", nargs="?", default="../results", help="folder of result files")
+    parser.add_argument("--model", action="append", help="judge only this model id (repeatable)")
+    parser.add_argument(
+        "--inference-mode", "--inference_mode", dest="inference_mode", choices=list(MODES), default=None
+    )
+    parser.add_argument(
+        "--visualize-only",
+        "--visualize_only",
+        dest="visualize_only",
+        action="store_true",
+        help="no judge calls: the comparison from the saved judge JSONs",
+    )
+    parser.add_argument(
+        "--judge-backend",
+        "--judge_backend",
+        choices=JUDGE_BACKENDS,
+        default="ollama",
+        help="ollama, or any OpenAI-compatible server (OpenAI, Azure, vLLM, SGLang)",
+    )
+    parser.add_argument(
+        "--judge-model", "--judge_model", default=DEFAULT_JUDGE_MODEL, help="the judge model's name"
+    )
+    parser.add_argument("--no-progress", dest="progress", action="store_false", help="no progress bar")
+    add_api_args(
+        parser,
+        base_url_flags=("--judge-base-url", "--judge_base_url"),
+        base_url_help="ollama: its host (default OLLAMA_HOST, else http://localhost:11434); "
+        "openai: the server's URL, e.g. http://node1:8000/v1 (default: OpenAI or Azure from the environment)",
+    )
+    args = parser.parse_args(argv)
+    folder = Path(args.results_dir)
+
+    if args.visualize_only:
+        report(saved_evaluations(folder, args.model, args.inference_mode), folder)
+        return 0
+
+    results, notes = load_results(folder, args.model, args.inference_mode)
+    for line in notes:
+        print(line, file=sys.stderr)
+    open_results = [r for r in results if r.key is not None and r.key.task_format == "open"]
+    if not open_results:
+        raise UserError(
+            f"{folder}: no open-format result to judge (MCQA results are scored by evaluate_EM.py)"
+        )
+
+    # The paper's judge ran with the server's default sampling: no temperature, no token limit.
+    settings = ApiSettings(
+        args.concurrency, args.max_retries, args.timeout, temperature=None, max_tokens=None
+    )
+    backend = make_judge_backend(args.judge_backend, args.judge_model, args.base_url, settings)
+    with JudgeCache.in_folder(folder) as cache:
+        try:
+            run = Judge(backend, args.judge_backend, args.judge_model, cache).judge_all(
+                judge_texts(open_results), progress=args.progress
+            )
+        finally:
+            backend.close()
+    print(
+        f"judge {args.judge_backend}:{args.judge_model}: {len(run.verdicts)} distinct prompt(s), "
+        f"{run.cached} from the cache, {run.sent} sent, {run.failed} failed"
+    )
+
+    info = {"backend": args.judge_backend, "model": args.judge_model}
+    evaluations = []
+    for result in open_results:
+        evaluation = judge_evaluation(result, run.verdict, info)
+        write(folder / f"{result.output_stem}{SUFFIX}", json.dumps(evaluation, indent=2) + "\n")
+        evaluations.append(evaluation)
+    report(evaluations, folder)
+    if run.failed:
+        first = run.errors[0] if run.errors else ""
+        print(
+            f"error: {run.failed} judge request(s) failed (counted wrong and in llm_err_count; e.g. "
+            f"{first}); re-run to retry them, the others are cached",
+            file=sys.stderr,
+        )
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(run_script(main))

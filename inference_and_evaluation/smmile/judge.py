@@ -1,0 +1,190 @@
+"""The LLM judge of PROTOCOL.md: its prompt, its verdict rule, and the `_evaluationllm.json`.
+
+The judge reads each open-format record's question, true answer and generated answer; a reply of
+exactly `1` is correct, exactly `0` incorrect, anything else incorrect and counted in
+`llm_err_count`. Error records are never sent (they are wrong, and counted in `err_count`).
+Requests run through an API backend (concurrent, retried) behind a sqlite cache, so a re-run on
+unchanged results sends nothing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import sys
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from tqdm import tqdm
+
+from .judge_cache import JudgeCache
+from .models.base import Backend
+from .scoring import as_text, is_error, word_count
+from .types import Message, Prompt, ResultRecord, Text
+
+if TYPE_CHECKING:
+    from .models.api_common import ApiSettings
+    from .results.reader import Result
+
+JUDGE_PROMPT = (
+    'A medical AI model is provided with an image and asked the question "{question}". '
+    'The correct answer to this question is: "{answer}". '
+    'The AI model outputs "{response}" as its response. '
+    "Is the AI model correct? Please output your answer as a single digit, where 1 indicates that "
+    "the AI model is correct and 0 indicates that the AI model is incorrect with respect to the "
+    "correct answer. Do not provide anything other than the digit in your response."
+)
+JUDGE_BACKENDS = ("ollama", "openai")
+DEFAULT_JUDGE_MODEL = "llama3.3"
+
+
+def judge_prompt(record: ResultRecord) -> str:
+    """The judge's prompt for one record (a missing field reads as `nan`, as in the paper)."""
+    return JUDGE_PROMPT.format(
+        question=as_text(record.final_question),
+        answer=as_text(record.true_answer),
+        response=as_text(record.generated_answer),
+    )
+
+
+def prompt_hash(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """correct: the judge said `1`. well_formed: the reply was exactly `1` or `0`.
+    failed: the request itself failed (no reply; not cached, retried by the next run)."""
+
+    correct: bool
+    well_formed: bool
+    reply: str | None
+    failed: bool = False
+
+
+def parse_verdict(reply: str | None) -> Verdict:
+    """Exactly `1` -> correct, exactly `0` -> incorrect, anything else -> incorrect, malformed."""
+    if reply == "1":
+        return Verdict(True, True, reply)
+    if reply == "0":
+        return Verdict(False, True, reply)
+    return Verdict(False, False, reply)
+
+
+def verdict_code(verdict: Verdict) -> int | None:
+    return int(verdict.correct) if verdict.well_formed else None
+
+
+@dataclass
+class JudgeRun:
+    """The verdicts of one judging pass, by prompt hash, and where they came from."""
+
+    verdicts: dict[str, Verdict] = field(default_factory=dict)
+    cached: int = 0
+    sent: int = 0
+    failed: int = 0
+    errors: list[str] = field(default_factory=list)
+
+    def verdict(self, text: str) -> Verdict | None:
+        return self.verdicts.get(prompt_hash(text))
+
+
+class Judge:
+    """Judges prompts through `backend`, reading and filling the cache."""
+
+    def __init__(self, backend: Backend, backend_name: str, model: str, cache: JudgeCache):
+        self.backend = backend
+        self.backend_name = backend_name
+        self.model = model
+        self.cache = cache
+
+    def judge_all(self, texts: Iterable[str], progress: bool = False) -> JudgeRun:
+        unique = {prompt_hash(t): t for t in texts}
+        run = JudgeRun()
+        for h, hit in self.cache.lookup(self.backend_name, self.model, unique).items():
+            run.verdicts[h] = parse_verdict(hit.reply)
+        run.cached = len(run.verdicts)
+        todo = [(h, t) for h, t in unique.items() if h not in run.verdicts]
+        prompts = [
+            Prompt(f"judge-{h[:16]}", (Message("user", (Text(t),)),), profile="judge", task_format="open")
+            for h, t in todo
+        ]
+        bar = tqdm(total=len(prompts), desc="judge", unit="prompt", disable=not progress, file=sys.stderr)
+        for index, response in self.backend.stream(prompts):
+            h = todo[index][0]
+            run.sent += 1
+            if response.status != "ok" or response.text is None:
+                run.failed += 1
+                run.errors.append(response.error or "no reply")
+                run.verdicts[h] = Verdict(False, False, None, failed=True)
+            else:
+                verdict = parse_verdict(response.text)
+                self.cache.store(self.backend_name, self.model, h, response.text, verdict_code(verdict))
+                run.verdicts[h] = verdict
+            bar.update(1)
+        bar.close()
+        return run
+
+
+def judge_evaluation(
+    result: Result, verdict_of: Callable[[str], Verdict | None], judge: Mapping[str, Any] | None = None
+) -> dict[str, Any]:
+    """`<stem>_evaluationllm.json`: the EM JSON's keys (the published order) plus `llm_err_count`.
+
+    Error records are wrong and counted in `err_count`; a record without a verdict is wrong and
+    counted in `llm_err_count`, as is a reply that was not a verdict or a request that failed.
+    """
+    if result.key is None or not result.records:
+        raise ValueError("a result without records cannot be judged")
+    records = result.records
+    verdicts: list[bool] = []
+    llm_errors = failed = 0
+    for record in records:
+        if is_error(record):
+            verdicts.append(False)
+            continue
+        verdict = verdict_of(judge_prompt(record))
+        verdicts.append(bool(verdict and verdict.correct))
+        llm_errors += verdict is None or not verdict.well_formed
+        failed += bool(verdict and verdict.failed)
+    original = max(result.original_count, len(records))
+    correct = sum(verdicts)
+    out: dict[str, Any] = {
+        "model": result.key.model,
+        "inference_mode": result.key.inference_mode,
+        "total_examples": len(records),
+        "original_count": original,
+        "excluded_count": original - len(records),
+        "llm_err_count": llm_errors,
+        "correct_examples": correct,
+        "accuracy": correct / len(records) * 100,
+        "err_count": sum(is_error(r) for r in records),
+        "problem_accuracies": {
+            r.problem_id: 100.0 if ok else 0.0 for r, ok in zip(records, verdicts, strict=True)
+        },
+        "incorrect_examples": [r.problem_id for r, ok in zip(records, verdicts, strict=True) if not ok],
+        "word_count": sum(word_count(r) for r in records) / len(records),
+        "metric": "LLM",
+        "judge": {**(judge or {}), "failed_requests": failed},
+    }
+    if result.key.ablation:
+        out["ablation"] = result.key.ablation
+    return out
+
+
+def make_judge_backend(kind: str, model: str, base_url: str | None, settings: ApiSettings) -> Backend:
+    """The judge's backend: ollama (`base_url` = its host) or any OpenAI-compatible server."""
+    if kind == "ollama":
+        from .models.ollama_backend import OllamaBackend
+
+        return OllamaBackend(model, host=base_url, settings=settings)
+    if kind == "openai":
+        from .models.openai_backend import OpenAIBackend, OpenAIService
+
+        return OpenAIBackend(model, OpenAIService.from_env(base_url), settings)
+    raise ValueError(f"unknown judge backend {kind!r}; expected one of {', '.join(JUDGE_BACKENDS)}")
+
+
+def judge_texts(results: Sequence[Result]) -> list[str]:
+    """The prompts to judge: one per record that is not an error."""
+    return [judge_prompt(r) for result in results for r in result.records if not is_error(r)]
