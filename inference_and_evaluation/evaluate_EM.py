@@ -51,7 +51,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     evaluations = []
     for result in results:
         evaluation = evaluate_result(result, strict=args.strict_match)
-        write_output(folder / f"{result.output_stem}_evaluation.json", json.dumps(evaluation, indent=2) + "\n")
+        write_output(
+            folder / f"{result.output_stem}_evaluation.json", json.dumps(evaluation, indent=2) + "\n"
+        )
         evaluations.append(evaluation)
     table = comparison_table(evaluations)
     write_output(folder / "model_comparison.txt", table)
