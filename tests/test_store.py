@@ -118,3 +118,23 @@ def test_result_names_round_trip(name, key, shard):
 )
 def test_names_that_are_not_results(name):
     assert parse_result_name(name) is None
+
+
+def test_manifest_scrub_drops_secret_names_at_any_depth():
+    from smmile.results.manifest import scrub
+
+    config = {
+        "api_key": "sk-1",
+        "HF_TOKEN": "hf",
+        "max_tokens": 512,
+        "max_new_tokens": 4,
+        "request": {"token": "t", "temperature": 0},
+        "secret": 1,
+        "keys_seen": 3,
+    }
+    assert scrub(config) == {
+        "max_tokens": 512,
+        "max_new_tokens": 4,
+        "request": {"temperature": 0},
+        "keys_seen": 3,
+    }

@@ -228,6 +228,7 @@ def run_model(config: RunConfig, dataset: LoadedDataset, backend: Backend) -> Ru
     ok = sum(1 for pid, r in records.items() if pid in selected_ids and r.status == "ok")
     errors = sum(1 for pid, r in records.items() if pid in selected_ids and r.status != "ok")
     summary = RunSummary(config.result_path, len(problems), already, len(todo), ok, errors, elapsed, notes)
+    manifest["backend"] = scrub(backend.describe())  # what the run learnt (e.g. images it resized)
     manifest["finished_at"] = utc_now()
     manifest["elapsed_seconds"] = round(elapsed, 3)
     manifest["counts"] = {"selected": len(problems), "ok": ok, "error": errors}

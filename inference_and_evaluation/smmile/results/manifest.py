@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import platform
+import re
 import socket
 import subprocess
 import sys
@@ -31,7 +32,7 @@ PACKAGES = (
     "flash-attn",
     "vllm",
 )
-_SECRET_WORDS = ("key", "token", "secret", "password")
+_SECRET_NAME = re.compile(r"(^|_)(api_?key|key|token|secret|password|credentials?)$", re.IGNORECASE)
 
 
 def utc_now() -> str:
@@ -60,8 +61,13 @@ def git_commit(where: Path | None = None) -> str | None:
 
 
 def scrub(config: dict[str, Any]) -> dict[str, Any]:
-    """Drop anything that looks like a secret; secrets come from the environment and stay there."""
-    return {k: v for k, v in config.items() if not any(w in k.lower() for w in _SECRET_WORDS)}
+    """Drop keys named like a secret (`api_key`, `hf_token`, ...; not `max_tokens`), at any depth.
+
+    Secrets come from the environment and stay there; this is a second line of defence.
+    """
+    return {
+        k: scrub(v) if isinstance(v, dict) else v for k, v in config.items() if not _SECRET_NAME.search(str(k))
+    }
 
 
 def environment() -> dict[str, Any]:
