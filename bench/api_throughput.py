@@ -1,6 +1,6 @@
 """API throughput: a SMMILE++-sized run against loopback servers with a fixed latency.
 
-    .venv/bin/python bench/api_throughput.py [--problems 1038] [--latency 0.02] [--concurrency 32]
+    .venv/bin/python bench/api_throughput.py [--problems 1038] [--latency 0.05] [--concurrency 32]
 
 The servers run in a child process (the client keeps its interpreter to itself).
 Generation: the same synthetic problems (ICL, with images) through inference's OpenAI backend at
@@ -110,7 +110,7 @@ def judge_reply(request) -> Reply:
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--problems", type=int, default=1038)
-    parser.add_argument("--latency", type=float, default=0.02, help="server latency per request (s)")
+    parser.add_argument("--latency", type=float, default=0.05, help="server latency per request (s); real APIs take seconds")
     parser.add_argument("--concurrency", type=int, default=32)
     args = parser.parse_args(argv)
     n, c = args.problems, args.concurrency
