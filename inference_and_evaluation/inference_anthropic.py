@@ -14,8 +14,7 @@ from collections.abc import Sequence
 
 from smmile.models.anthropic_backend import AnthropicBackend, anthropic_key, check_profile_roles
 from smmile.models.api_common import ApiSettings, check_result_id, result_id
-from smmile.prompts import get_profile
-from utils import ModelSpec, add_api_args, common_parser, run_models, run_script
+from utils import ModelSpec, add_api_args, common_parser, profile_for, run_models, run_script
 
 DEFAULT_MODEL = "claude-3-7-sonnet-20250219"
 
@@ -29,7 +28,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     key = anthropic_key()
     model_id = check_result_id(args.name) if args.name else result_id(args.model, strip_date=True)
-    profile = get_profile(model_id, args.protocol)
+    profile = profile_for(args, model_id)
     check_profile_roles(profile.icl_answer_role, model_id)
     settings = ApiSettings(
         concurrency=args.concurrency,

@@ -15,8 +15,7 @@ from collections.abc import Sequence
 
 from smmile.models.api_common import ApiSettings, check_result_id
 from smmile.models.ollama_backend import OllamaBackend, ollama_host
-from smmile.prompts import get_profile
-from utils import ModelSpec, add_api_args, common_parser, run_models, run_script
+from utils import ModelSpec, add_api_args, common_parser, profile_for, run_models, run_script
 
 MODEL_ID = "llama33textonly"
 
@@ -35,7 +34,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     model_id = check_result_id(args.name)
-    profile = get_profile(model_id, args.protocol)
+    profile = profile_for(args, model_id)
     paper = args.protocol == "paper"
     settings = ApiSettings(
         concurrency=args.concurrency,

@@ -16,8 +16,7 @@ from collections.abc import Sequence
 
 from smmile.models.api_common import ApiSettings, check_result_id, result_id
 from smmile.models.openai_backend import OpenAIBackend, OpenAIService
-from smmile.prompts import get_profile
-from utils import ModelSpec, add_api_args, common_parser, run_models, run_script
+from utils import ModelSpec, add_api_args, common_parser, profile_for, run_models, run_script
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -29,7 +28,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     service = OpenAIService.from_env(args.base_url)
     model_id = check_result_id(args.name) if args.name else result_id(args.model)
-    profile = get_profile(model_id, args.protocol)
+    profile = profile_for(args, model_id)
     settings = ApiSettings(
         concurrency=args.concurrency,
         max_retries=args.max_retries,

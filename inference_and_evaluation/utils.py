@@ -16,6 +16,7 @@ from smmile.types import MODES, TASK_FORMATS
 if TYPE_CHECKING:  # the run machinery is imported when a run starts, so evaluation scripts stay light
     from smmile.data import LoadedDataset
     from smmile.models.base import Backend
+    from smmile.prompts import Profile
     from smmile.runner import RunConfig, RunSummary
 
 EXIT_USER_ERROR = 2
@@ -122,6 +123,13 @@ def common_parser(description: str, modes: Sequence[str] = MODES) -> argparse.Ar
         help="paper: each model's paper profile; unified: one profile for every model",
     )
     p.add_argument(
+        "--profile",
+        default=None,
+        metavar="MODEL_ID",
+        help="prompt with the paper profile of MODEL_ID (e.g. claude-3-7-sonnet for another Claude); "
+        "default: the model's own",
+    )
+    p.add_argument(
         "--max-error-rate",
         "--max_error_rate",
         dest="max_error_rate",
@@ -208,6 +216,21 @@ def ablation_for(args: argparse.Namespace) -> Ablation:
     return ablation
 
 
+def check_profile_name(name: str | None) -> None:
+    from smmile.prompts import PAPER_PROFILES
+
+    if name is not None and name not in PAPER_PROFILES:
+        raise UserError(f"--profile {name!r}: no such paper profile; choose from {', '.join(PAPER_PROFILES)}")
+
+
+def profile_for(args: argparse.Namespace, model_id: str) -> Profile:
+    """The profile a run of `model_id` is prompted with (`--profile` and `--protocol` applied)."""
+    from smmile.prompts import get_profile
+
+    check_profile_name(getattr(args, "profile", None))
+    return get_profile(getattr(args, "profile", None) or model_id, args.protocol)
+
+
 def output_dir_for(output_dir: str, dataset: str) -> Path:
     """SMMILE++ results go to <dir>_augmented and the demo's to <dir>_demo, as the seed's layout."""
     base = Path(output_dir)
@@ -242,6 +265,7 @@ def config_for(args: argparse.Namespace, model: str, dataset: LoadedDataset, **e
     if not 0.0 <= args.max_error_rate <= 1.0:
         raise UserError("--max-error-rate must lie between 0 and 1")
     shard = parse_shard(args.shard) if args.shard else shard_from_env()
+    check_profile_name(getattr(args, "profile", None))
     ablation = ablation_for(args)
     return RunConfig(
         model=model,
@@ -251,6 +275,7 @@ def config_for(args: argparse.Namespace, model: str, dataset: LoadedDataset, **e
         dataset_id=dataset.dataset_id,
         seed=args.seed,
         protocol=args.protocol,
+        profile=getattr(args, "profile", None),
         limit=args.limit,
         shard=shard,
         max_error_rate=args.max_error_rate,

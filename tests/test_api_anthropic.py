@@ -98,3 +98,24 @@ def test_a_profile_with_system_turns_is_refused_before_any_request(tmp_path):
 def test_missing_key_gives_one_line(tmp_path):
     proc = run_script("inference_anthropic.py", "--dataset", "demo", "--output-dir", str(tmp_path / "r"))
     assert proc.returncode == 2 and "ANTHROPIC_API_KEY" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_another_claude_can_borrow_the_paper_profile(tmp_path):
+    with AnthropicServer() as server:
+        plain = run_claude(server, tmp_path / "a", "--model", "claude-sonnet-4-5", "--limit", "2")
+        borrowed = run_claude(
+            server,
+            tmp_path / "b",
+            "--model",
+            "claude-sonnet-4-5",
+            "--profile",
+            "claude-3-7-sonnet",
+            "--limit",
+            "2",
+        )
+        assert plain.returncode == 0 and borrowed.returncode == 0, plain.stderr + borrowed.stderr
+        bodies = [r.json for r in server.requests]
+    assert all("system" not in b for b in bodies[:2])
+    assert all(b["system"] == S2 and b["model"] == "claude-sonnet-4-5" for b in bodies[2:])
+    rows = records(tmp_path / "b" / "results_demo" / "result_claude-sonnet-4-5_ICL_open.jsonl")
+    assert {r["profile"] for r in rows} == {"claude-3-7-sonnet"}

@@ -303,3 +303,8 @@ def test_select_problems_limit_before_shard(demo):
     ids = sorted(p.problem_id for p in demo.problems)[:6]
     union = [p.problem_id for k in range(2) for p in select_problems(demo.problems, 6, (k, 2))]
     assert sorted(union) == ids
+
+
+def test_unknown_profile_is_one_line(tmp_path):
+    proc = baseline(tmp_path, "--profile", "gpt-5")
+    assert proc.returncode == 2 and "--profile 'gpt-5'" in proc.stderr and "Traceback" not in proc.stderr

@@ -27,7 +27,16 @@ from .sharding import Shard, in_shard
 from .types import Problem, Prompt, Response, ResultRecord
 
 # Settings that change what a prompt or an answer is: a resumed run must keep them.
-IDENTITY_FIELDS = ("model", "inference_mode", "task_format", "dataset_id", "seed", "protocol", "ablation")
+IDENTITY_FIELDS = (
+    "model",
+    "inference_mode",
+    "task_format",
+    "dataset_id",
+    "seed",
+    "protocol",
+    "profile",
+    "ablation",
+)
 
 
 @dataclass
@@ -41,6 +50,7 @@ class RunConfig:
     dataset_id: str = ""
     seed: int = 42
     protocol: str = "paper"
+    profile: str | None = None  # the model id whose profile prompts this model (default: `model`)
     limit: int | None = None
     shard: Shard | None = None
     max_error_rate: float = 0.1
@@ -179,7 +189,7 @@ def check_resumable(config: RunConfig) -> None:
 
 def run_model(config: RunConfig, dataset: LoadedDataset, backend: Backend) -> RunSummary:
     """Run one model over the selected problems, appending a record per problem as it finishes."""
-    profile = get_profile(config.model, config.protocol)
+    profile = get_profile(config.profile or config.model, config.protocol)
     problems = select_problems(dataset.problems, config.limit, config.shard)
     check_resumable(config)
     manifest = read_manifest(config.manifest_path) if config.resume else None
