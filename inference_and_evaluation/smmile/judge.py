@@ -19,7 +19,7 @@ from tqdm import tqdm
 
 from .judge_cache import JudgeCache
 from .models.base import Backend
-from .scoring import as_text, is_error, word_count
+from .scoring import as_text, evaluation_json, is_error
 from .types import Message, Prompt, ResultRecord, Text
 
 if TYPE_CHECKING:
@@ -147,28 +147,8 @@ def judge_evaluation(
         verdicts.append(bool(verdict and verdict.correct))
         llm_errors += verdict is None or not verdict.well_formed
         failed += bool(verdict and verdict.failed)
-    original = max(result.original_count, len(records))
-    correct = sum(verdicts)
-    out: dict[str, Any] = {
-        "model": result.key.model,
-        "inference_mode": result.key.inference_mode,
-        "total_examples": len(records),
-        "original_count": original,
-        "excluded_count": original - len(records),
-        "llm_err_count": llm_errors,
-        "correct_examples": correct,
-        "accuracy": correct / len(records) * 100,
-        "err_count": sum(is_error(r) for r in records),
-        "problem_accuracies": {
-            r.problem_id: 100.0 if ok else 0.0 for r, ok in zip(records, verdicts, strict=True)
-        },
-        "incorrect_examples": [r.problem_id for r, ok in zip(records, verdicts, strict=True) if not ok],
-        "word_count": sum(word_count(r) for r in records) / len(records),
-        "metric": "LLM",
-        "judge": {**(judge or {}), "failed_requests": failed},
-    }
-    if result.key.ablation:
-        out["ablation"] = result.key.ablation
+    out = evaluation_json(result, verdicts, "LLM", after_excluded={"llm_err_count": llm_errors})
+    out["judge"] = {**(judge or {}), "failed_requests": failed}
     return out
 
 

@@ -59,14 +59,17 @@ def word_count(record: ResultRecord) -> int:
     return len(as_text(record.generated_answer).split())
 
 
-def evaluate_result(result: Result, strict: bool = False) -> dict[str, Any]:
-    """The per-result evaluation JSON (`<stem>_evaluation.json`) of PROTOCOL.md, plus the metric."""
+def evaluation_json(
+    result: Result, verdicts: list[bool], metric: str, after_excluded: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """The per-result evaluation JSON of PROTOCOL.md from one verdict per record, plus the metric.
+
+    `after_excluded` holds keys placed after `excluded_count` (the judge's `llm_err_count`).
+    """
     if result.key is None or not result.records:
         raise ValueError("a result without records cannot be scored")
-    metric = metric_for(result.key.task_format)
     records = result.records
     original = max(result.original_count, len(records))
-    verdicts = [record_correct(r, metric, strict=strict) for r in records]
     correct = sum(verdicts)
     out: dict[str, Any] = {
         "model": result.key.model,
@@ -74,6 +77,7 @@ def evaluate_result(result: Result, strict: bool = False) -> dict[str, Any]:
         "total_examples": len(records),
         "original_count": original,
         "excluded_count": original - len(records),
+        **(after_excluded or {}),
         "correct_examples": correct,
         "accuracy": correct / len(records) * 100,
         "err_count": sum(is_error(r) for r in records),
@@ -84,8 +88,17 @@ def evaluate_result(result: Result, strict: bool = False) -> dict[str, Any]:
         "word_count": sum(word_count(r) for r in records) / len(records),
         "metric": metric,
     }
-    if metric == "EM":
-        out["strict_match"] = strict
     if result.key.ablation:
         out["ablation"] = result.key.ablation
+    return out
+
+
+def evaluate_result(result: Result, strict: bool = False) -> dict[str, Any]:
+    """Exact match (open) or option accuracy (MCQA) of one result, as its evaluation JSON."""
+    if result.key is None or not result.records:
+        raise ValueError("a result without records cannot be scored")
+    metric = metric_for(result.key.task_format)
+    out = evaluation_json(result, [record_correct(r, metric, strict=strict) for r in result.records], metric)
+    if metric == "EM":
+        out["strict_match"] = strict
     return out
