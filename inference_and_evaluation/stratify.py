@@ -1,0 +1,134 @@
+"""Accuracy by problem flag: speciality, every flag_*, number of examples, first/last example match.
+
+    python stratify.py [RESULTS_DIR] --eval_type {em,llm,mcqa} [--model M] [--inference-mode ICL]
+        [--dataset smmile|augmented|demo | --dataset-path PATH] [--figures-dir ../figures]
+
+Writes model_stratification_<eval_type>.json into RESULTS_DIR, prints one table per flag (rows
+model and mode, columns the flag's values, `--` where a model has no problem with that value)
+and draws a heatmap into the figures folder. em: exact match of open results; llm: the judge's
+<result>_evaluationllm.json; mcqa: option accuracy of mcqa results. This harness's results carry
+their flags; the authors' CSVs carry none, so they need --dataset or --dataset-path.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+from smmile.errors import UserError
+from smmile.results.reader import load_results
+from smmile.stratification import (
+    EVAL_TYPES,
+    check_single_dataset,
+    collect_scored,
+    stratification_table,
+    stratification_text,
+)
+from smmile.types import MODES, Problem
+from utils import run_script, script_parser, write_output
+
+
+def load_problems(args) -> tuple[Mapping[str, Problem] | None, str, list[str]]:
+    """The dataset's problems by id when --dataset / --dataset-path is given, its name, and notes."""
+    if args.dataset is None and args.dataset_path is None:
+        return None, "the dataset", []
+    from smmile.data import load_dataset_problems, resolve_source
+
+    source = resolve_source(args.dataset or "smmile", args.dataset_id, args.dataset_path)
+    image_dir = Path(args.image_dir) if args.image_dir else None
+    try:
+        loaded = load_dataset_problems(
+            source, image_dir=image_dir, hf_cache_dir=args.hf_cache_dir, fetch_missing=False
+        )
+    except UserError as exc:
+        raise UserError(f"cannot read the flags from the dataset: {exc}") from None
+    notes = []
+    if loaded.skipped:
+        notes.append(
+            f"warning: {len(loaded.skipped)} problem(s) of {loaded.dataset_id} were left out by the loader "
+            f"(images missing from {args.image_dir}); their results have no flags here"
+        )
+    return {p.problem_id: p for p in loaded.problems}, loaded.dataset_id, notes
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = script_parser(__doc__.split("\n\n")[0])
+    parser.add_argument("results_dir", nargs="?", default="../results", help="folder of result files")
+    parser.add_argument(
+        "--eval_type",
+        "--eval-type",
+        dest="eval_type",
+        choices=list(EVAL_TYPES),
+        default="em",
+        help="em: exact match (open); llm: the judge's verdicts (open); mcqa: option accuracy",
+    )
+    parser.add_argument("--model", action="append", help="only this model id (repeatable)")
+    parser.add_argument(
+        "--inference-mode",
+        "--inference_mode",
+        dest="inference_mode",
+        choices=list(MODES),
+        default=None,
+        help="only this inference mode",
+    )
+    parser.add_argument(
+        "--dataset",
+        choices=["smmile", "augmented", "demo"],
+        default=None,
+        help="read the flags of results that lack them (the authors' CSVs) from this dataset",
+    )
+    parser.add_argument(
+        "--dataset-path", "--dataset_path", dest="dataset_path", help="a local copy of the dataset"
+    )
+    parser.add_argument(
+        "--dataset-id", "--dataset_id", dest="dataset_id", help="hub id overriding the default"
+    )
+    parser.add_argument(
+        "--image-dir",
+        "--image_dir",
+        dest="image_dir",
+        default="../missing_images",
+        help="images dropped in for dataset rows whose image is missing",
+    )
+    parser.add_argument("--hf-cache-dir", "--hf_cache_dir", dest="hf_cache_dir", default=None)
+    parser.add_argument(
+        "--figures-dir",
+        "--figures_dir",
+        dest="figures_dir",
+        default="../figures",
+        help="where the heatmap goes",
+    )
+    parser.add_argument("--no-figures", dest="figures", action="store_false", help="draw no heatmap")
+    args = parser.parse_args(argv)
+
+    folder = Path(args.results_dir)
+    results, notes = load_results(folder, args.model, args.inference_mode)
+    for line in notes:
+        print(line, file=sys.stderr)
+    if not results:
+        raise UserError(f"{folder}: no readable result to stratify")
+    check_single_dataset(results, folder)
+    problems, dataset_label, dataset_notes = load_problems(args)
+    scored, scored_notes = collect_scored(results, folder, args.eval_type, problems, dataset_label)
+    for line in dataset_notes + scored_notes:
+        print(line, file=sys.stderr)
+
+    table = stratification_table(scored)
+    metric = EVAL_TYPES[args.eval_type]
+    out = folder / f"model_stratification_{args.eval_type}.json"
+    write_output(out, json.dumps(table, indent=2) + "\n")
+    print(stratification_text(table, metric), end="")
+    print(f"\nStratification of {len(table)} result(s) by {metric} written to {out}")
+    if args.figures:
+        from smmile.plots import figure_stem, stratification_heatmap
+
+        stem = figure_stem(Path(args.figures_dir), folder, f"stratification_{args.eval_type}_heatmap")
+        paths = stratification_heatmap(table, metric, stem)
+        print(f"Heatmap: {', '.join(str(p) for p in paths)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(run_script(main))
