@@ -1,0 +1,211 @@
+"""Figures (PNG and PDF): accuracy per model, the ICL gain forest plot, stratification heatmaps.
+
+Drawn on matplotlib `Figure` objects with the Agg canvas: no display and no global backend state.
+File names say what a figure shows: `<results folder>_<what>.{png,pdf}`.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .errors import UserError
+from .tables import METRIC_ORDER, MODE_ORDER, display_name, row_order
+
+FORMATS = ("png", "pdf")
+MODE_STYLE = {"0-shot": {"color": "#8c8c8c", "marker": "o"}, "ICL": {"color": "#1f5fa8", "marker": "s"}}
+GAIN_COLOR = "#b2452c"
+MISSING_COLOR = "#d9d9d9"
+
+
+def figure_stem(figures_dir: str | Path, results_dir: str | Path, what: str) -> Path:
+    """`<figures_dir>/<results folder name>_<what>`: results of SMMILE and SMMILE++ do not collide."""
+    name = Path(results_dir).resolve().name or "results"
+    return Path(figures_dir) / f"{name}_{what}"
+
+
+def _figure(width: float, height: float):
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(width, height), layout="constrained")
+    FigureCanvasAgg(fig)
+    return fig
+
+
+def save(fig: Any, stem: str | Path) -> list[Path]:
+    """Write `<stem>.png` (150 dpi) and `<stem>.pdf`, each atomically; a failure is one line."""
+    stem = Path(stem)
+    paths = []
+    try:
+        stem.parent.mkdir(parents=True, exist_ok=True)
+        for fmt in FORMATS:
+            path = stem.with_name(f"{stem.name}.{fmt}")
+            fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+            os.close(fd)
+            try:
+                metadata = {"CreationDate": None} if fmt == "pdf" else None
+                fig.savefig(tmp, format=fmt, dpi=150, metadata=metadata)
+                os.replace(tmp, path)
+            finally:
+                if os.path.exists(tmp):
+                    os.unlink(tmp)
+            paths.append(path)
+    except OSError as exc:
+        raise UserError(f"{stem.parent}: cannot write figures ({exc.strerror or exc})") from None
+    return paths
+
+
+def _model_rows(models: Sequence[str]) -> list[str]:
+    return [m for group in row_order(list(models)) for m in group]
+
+
+def accuracy_figure(
+    cells: Mapping[str, Mapping[str, Mapping[str, Mapping[str, Any]]]], stem: str | Path
+) -> list[Path]:
+    """Accuracy per model with its 95% interval, 0-shot beside ICL, one panel per metric.
+
+    `cells` has the shape of evaluation_results.json: {model: {metric: {mode: {accuracy, ci_low, ci_high}}}}.
+    """
+    metrics = [m for m in METRIC_ORDER if any(m in cells[model] for model in cells)]
+    if not metrics:
+        raise ValueError("no accuracy to draw")
+    models = _model_rows(list(cells))
+    y = np.arange(len(models))[::-1]
+    fig = _figure(3.6 * len(metrics) + 1.8, 0.34 * len(models) + 1.4)
+    axes = fig.subplots(1, len(metrics), sharey=True, squeeze=False)[0]
+    for ax, metric in zip(axes, metrics, strict=True):
+        for offset, mode in zip((0.17, -0.17), MODE_ORDER, strict=True):
+            rows = [
+                (yy, c)
+                for yy, model in zip(y, models, strict=True)
+                if (c := cells[model].get(metric, {}).get(mode)) is not None
+            ]
+            if not rows:
+                continue
+            acc = np.array([c["accuracy"] for _, c in rows])
+            low = np.array([c["ci_low"] for _, c in rows])
+            high = np.array([c["ci_high"] for _, c in rows])
+            ax.errorbar(
+                acc,
+                [yy + offset for yy, _ in rows],
+                xerr=[np.clip(acc - low, 0, None), np.clip(high - acc, 0, None)],
+                linestyle="none",
+                capsize=2,
+                markersize=4,
+                label=mode,
+                **MODE_STYLE[mode],
+            )
+        ax.set_title(metric)
+        ax.set_xlim(-3, 103)
+        ax.set_xlabel("accuracy (%)")
+        ax.grid(axis="x", alpha=0.3)
+    axes[0].set_yticks(y, [display_name(m) for m in models])
+    axes[0].set_ylim(-0.7, len(models) - 0.3)
+    handles, labels = axes[0].get_legend_handles_labels()
+    for ax in axes[1:]:
+        if not handles:
+            handles, labels = ax.get_legend_handles_labels()
+    fig.legend(handles, labels, loc="outside lower center", ncols=2, frameon=False)
+    fig.suptitle("Accuracy per model (95% bootstrap interval)")
+    return save(fig, stem)
+
+
+def icl_gain_figure(gains: Mapping[str, Mapping[str, Mapping[str, Any]]], stem: str | Path) -> list[Path]:
+    """Forest plot: ICL minus 0-shot per model with its paired 95% interval, one panel per metric;
+    the dashed line is the mean gain across models."""
+    metrics = [m for m in METRIC_ORDER if any(m in gains[model] for model in gains)]
+    if not metrics:
+        raise ValueError("no gain to draw")
+    models = _model_rows(list(gains))
+    y = np.arange(len(models))[::-1]
+    fig = _figure(3.4 * len(metrics) + 1.8, 0.3 * len(models) + 1.3)
+    axes = fig.subplots(1, len(metrics), sharey=True, squeeze=False)[0]
+    for ax, metric in zip(axes, metrics, strict=True):
+        rows = [(yy, g) for yy, m in zip(y, models, strict=True) if (g := gains[m].get(metric)) is not None]
+        gain = np.array([g["gain"] for _, g in rows])
+        low = np.array([g["ci_low"] for _, g in rows])
+        high = np.array([g["ci_high"] for _, g in rows])
+        ax.axvline(0, color="black", linewidth=0.8)
+        ax.errorbar(
+            gain,
+            [yy for yy, _ in rows],
+            xerr=[np.clip(gain - low, 0, None), np.clip(high - gain, 0, None)],
+            linestyle="none",
+            marker="D",
+            markersize=4,
+            capsize=2,
+            color=GAIN_COLOR,
+        )
+        mean = float(gain.mean())
+        ax.axvline(mean, color=GAIN_COLOR, linestyle="--", linewidth=0.8)
+        ax.set_title(f"{metric} (mean {mean:+.1f})")
+        ax.set_xlabel("ICL − 0-shot (points)")
+        ax.grid(axis="x", alpha=0.3)
+    axes[0].set_yticks(y, [display_name(m) for m in models])
+    axes[0].set_ylim(-0.7, len(models) - 0.3)
+    fig.suptitle("ICL gain over 0-shot (paired bootstrap 95% interval)")
+    return save(fig, stem)
+
+
+SHORT_FLAGS = {
+    "flag_answer_format": "answer format",
+    "flag_image_type": "image",
+    "flag_cognitive_process": "process",
+    "flag_rarity": "rarity",
+    "flag_difficulty_llms": "difficulty",
+    "speciality": "speciality",
+    "flag_num_ICL": "examples",
+    "flag_first_ICL_match_problem": "first ex. = query",
+    "flag_last_ICL_match_problem": "last ex. = query",
+}
+
+
+def short_flag(flag: str) -> str:
+    return SHORT_FLAGS.get(flag, flag.removeprefix("flag_").replace("_", " "))
+
+
+def stratification_heatmap(
+    table: Mapping[str, Mapping[str, Mapping[str, Any]]], metric: str, stem: str | Path
+) -> list[Path]:
+    """One heatmap: rows model and mode, columns every flag's values (`flag: value`, grouped by
+    flag); grey where a model has no problem with that value."""
+    from matplotlib import colormaps
+
+    from .stratification import flag_values, row_label, table_flags
+
+    labels = list(table)
+    columns = [(flag, value) for flag in table_flags(table) for value in flag_values(table, flag)]
+    if not labels or not columns:
+        raise ValueError("no stratification to draw")
+    grid = np.full((len(labels), len(columns)), np.nan)
+    for i, label in enumerate(labels):
+        for j, (flag, value) in enumerate(columns):
+            acc = table[label].get(f"{flag}_accuracy", {})
+            if value in acc:
+                grid[i, j] = acc[value]
+    fig = _figure(0.26 * len(columns) + 3.6, 0.26 * len(labels) + 2.6)
+    ax = fig.subplots()
+    cmap = colormaps["viridis"].with_extremes(bad=MISSING_COLOR)
+    image = ax.imshow(np.ma.masked_invalid(grid), cmap=cmap, vmin=0, vmax=100, aspect="auto")
+    for (i, j), v in np.ndenumerate(grid):
+        if not np.isnan(v):
+            ax.text(
+                j, i, f"{v:.0f}", ha="center", va="center", fontsize=4.5, color="white" if v < 60 else "black"
+            )
+    starts = [j for j in range(1, len(columns)) if columns[j][0] != columns[j - 1][0]]
+    for j in starts:
+        ax.axvline(j - 0.5, color="white", linewidth=2.5)
+    ax.set_xticks(range(len(columns)), [f"{short_flag(f)}: {v}" for f, v in columns], rotation=90, fontsize=6)
+    ax.set_yticks(range(len(labels)), [row_label(label) for label in labels], fontsize=7)
+    ax.tick_params(length=0)
+    for spine in ax.spines.values():
+        spine.set_visible(False)
+    fig.colorbar(image, ax=ax, fraction=0.03, pad=0.01, label=f"{metric} accuracy (%)")
+    ax.set_title(f"Accuracy by problem flag ({metric}); grey: no problem with that value", fontsize=9)
+    return save(fig, stem)
