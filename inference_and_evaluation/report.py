@@ -1,0 +1,135 @@
+"""Write a static HTML report of a results folder that a clinician can browse offline.
+
+    python report.py RESULTS_DIR [-o report.html] [--dataset demo|smmile|augmented | --dataset-path PATH]
+        [--inline-images]
+
+The page holds the summary table and, per problem, the examples (images, questions, answers),
+the query, the true answer and each model's answer with its correctness (EM, MCQA, the judge's
+verdict when <result>_evaluationllm.json exists), with filters by model, mode, format,
+speciality and flag. The examples and images come from the dataset: the demo's results find it
+themselves; other results need --dataset or --dataset-path (without, the page shows the answers
+only). Images go to <report>_images/ beside the page, or inline with --inline-images.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+from smmile.data.loading import DEMO_ID
+from smmile.errors import UserError
+from smmile.report_html import THUMB_SIZE, write_report
+from smmile.results.reader import Result, load_results
+from smmile.stratification import check_single_dataset
+from smmile.types import MODES, Problem
+from utils import run_script, script_parser
+
+
+def dataset_choice(args, results: Sequence[Result]) -> tuple[str | None, str | None]:
+    """(dataset, dataset_path) from the flags; the demo's results name the demo themselves."""
+    if args.dataset or args.dataset_path:
+        return args.dataset, args.dataset_path
+    ids = {rec.dataset for r in results for rec in r.records}
+    return ("demo", None) if ids == {DEMO_ID} else (None, None)
+
+
+def load_problems(args, dataset: str | None, path: str | None) -> tuple[Mapping[str, Problem] | None, str]:
+    if dataset is None and path is None:
+        return None, ""
+    from smmile.data import load_dataset_problems, resolve_source
+
+    source = resolve_source(dataset or "smmile", args.dataset_id, path)
+    image_dir = Path(args.image_dir) if args.image_dir else None
+    try:
+        loaded = load_dataset_problems(
+            source, image_dir=image_dir, hf_cache_dir=args.hf_cache_dir, fetch_missing=False
+        )
+    except UserError as exc:
+        raise UserError(f"cannot read the examples from the dataset: {exc}") from None
+    if loaded.skipped:
+        print(
+            f"warning: {len(loaded.skipped)} problem(s) of {loaded.dataset_id} have images missing from "
+            f"{args.image_dir}; they are shown without examples",
+            file=sys.stderr,
+        )
+    return {p.problem_id: p for p in loaded.problems}, loaded.dataset_id
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = script_parser(__doc__.split("\n\n")[0])
+    parser.add_argument("results_dir", help="folder of result files")
+    parser.add_argument(
+        "-o", "--output", default=None, help="the HTML file (default RESULTS_DIR/report.html)"
+    )
+    parser.add_argument("--model", action="append", help="only this model id (repeatable)")
+    parser.add_argument(
+        "--inference-mode", "--inference_mode", dest="inference_mode", choices=list(MODES), default=None
+    )
+    parser.add_argument(
+        "--dataset",
+        choices=["smmile", "augmented", "demo"],
+        default=None,
+        help="where the examples come from",
+    )
+    parser.add_argument(
+        "--dataset-path", "--dataset_path", dest="dataset_path", help="a local copy of the dataset"
+    )
+    parser.add_argument(
+        "--dataset-id", "--dataset_id", dest="dataset_id", help="hub id overriding the default"
+    )
+    parser.add_argument(
+        "--image-dir",
+        "--image_dir",
+        dest="image_dir",
+        default="../missing_images",
+        help="images dropped in for dataset rows whose image is missing",
+    )
+    parser.add_argument("--hf-cache-dir", "--hf_cache_dir", dest="hf_cache_dir", default=None)
+    parser.add_argument(
+        "--inline-images",
+        dest="inline_images",
+        action="store_true",
+        help="embed thumbnails in the page (one self-contained file) instead of an images folder",
+    )
+    parser.add_argument(
+        "--thumb-size", dest="thumb_size", type=int, default=THUMB_SIZE, help="thumbnail size (px)"
+    )
+    args = parser.parse_args(argv)
+    if args.thumb_size < 16:
+        raise UserError("--thumb-size must be at least 16")
+
+    folder = Path(args.results_dir)
+    results, notes = load_results(folder, args.model, args.inference_mode)
+    for line in notes:
+        print(line, file=sys.stderr)
+    if not results:
+        raise UserError(f"{folder}: no readable result to report")
+    check_single_dataset(results, folder)
+    dataset, path = dataset_choice(args, results)
+    problems, dataset_id = load_problems(args, dataset, path)
+    if problems is None:
+        print(
+            "warning: no dataset given: the report shows no examples or images; "
+            "pass --dataset smmile|augmented or --dataset-path PATH",
+            file=sys.stderr,
+        )
+    out = Path(args.output) if args.output else folder / "report.html"
+    subtitle = f"{len(results)} result(s)" + (f"; examples from {dataset_id}" if dataset_id else "")
+    count, report_notes = write_report(
+        results,
+        folder,
+        out,
+        problems,
+        inline_images=args.inline_images,
+        thumb_size=args.thumb_size,
+        subtitle=subtitle,
+    )
+    for line in report_notes:
+        print(line, file=sys.stderr)
+    print(f"Report of {count} problem(s) from {len(results)} result(s) written to {out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(run_script(main))
