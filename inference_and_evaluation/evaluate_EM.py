@@ -14,11 +14,12 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from smmile.results.jsonl import write_output
 from smmile.results.reader import load_results
 from smmile.scoring import evaluate_result
 from smmile.tables import comparison_table
 from smmile.types import MODES
-from utils import EXIT_USER_ERROR, run_script, script_parser, write_output
+from utils import EXIT_USER_ERROR, run_script, script_parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -18,6 +18,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from smmile.errors import UserError
+from smmile.results.jsonl import write_output
 from smmile.results.reader import load_results
 from smmile.stratification import (
     EVAL_TYPES,
@@ -27,7 +28,7 @@ from smmile.stratification import (
     stratification_text,
 )
 from smmile.types import MODES, Problem
-from utils import run_script, script_parser, write_output
+from utils import run_script, script_parser
 
 
 def load_problems(args) -> tuple[Mapping[str, Problem] | None, str, list[str]]:

@@ -35,16 +35,6 @@ def run_script(main: Callable[[Sequence[str] | None], int], argv: Sequence[str] 
         return 130
 
 
-def write_output(path: Path, text: str) -> None:
-    """Write an output file atomically; a failure is one line naming the file."""
-    from smmile.results.jsonl import write_atomic
-
-    try:
-        write_atomic(path, text)
-    except OSError as exc:
-        raise UserError(f"{path}: cannot write ({exc.strerror or exc})") from None
-
-
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str):  # one line, exit 2, like every other bad input
         self.exit(EXIT_USER_ERROR, f"{self.prog}: error: {message}\n")

@@ -6,7 +6,9 @@ Cells: EM from open results, MCQA from mcqa results, LLM from the judge's
 <result>_evaluationllm.json beside an open result. Writes evaluation_results.txt and
 evaluation_results.json (and the LaTeX table with --generate_table) into RESULTS_DIR and prints
 the table. Ablation runs (e.g. result_qwen7B_ICL_open.order-reversed.jsonl) are compared with
-their plain run, problem by problem, in ablations.txt / ablations.json (/ ablations.tex).
+their plain run, problem by problem, in ablations.txt / ablations.json (/ ablations.tex); the ICL
+gain (ICL - 0-shot, paired over problems) goes to icl_gain.txt / icl_gain.json (/ icl_gain.tex), and
+the accuracy and ICL-gain figures to --figures-dir.
 """
 
 from __future__ import annotations
@@ -20,11 +22,14 @@ from typing import Any
 
 from smmile.ablation_report import ablation_latex, ablation_table, ablation_text
 from smmile.errors import UserError
+from smmile.icl_gain import write_icl_gain
 from smmile.outcomes import Outcomes, collect_outcomes
+from smmile.results.jsonl import write_output
 from smmile.results.reader import load_results
 from smmile.stats import bootstrap
+from smmile.stratification import check_single_dataset
 from smmile.tables import COLUMNS, display_name, latex_table, row_order, text_table
-from utils import EXIT_USER_ERROR, run_script, script_parser, write_output
+from utils import EXIT_USER_ERROR, run_script, script_parser
 
 
 def interval_lines(cells: dict[str, Any]) -> list[str]:
@@ -73,12 +78,21 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="bootstrap resamples",
     )
     parser.add_argument("--seed", type=int, default=42, help="bootstrap seed")
+    parser.add_argument(
+        "--figures-dir",
+        "--figures_dir",
+        dest="figures_dir",
+        default="../figures",
+        help="where the accuracy and ICL-gain figures go",
+    )
+    parser.add_argument("--no-figures", dest="figures", action="store_false", help="draw no figures")
     args = parser.parse_args(argv)
     if args.n_bootstrap < 1:
         raise UserError("--n-bootstrap must be at least 1")
 
     folder = Path(args.results_dir)
     results, notes = load_results(folder)
+    check_single_dataset(results, folder)
     outcomes, judge_problems = collect_outcomes(results, folder)
     for line in notes + judge_problems:
         print(line, file=sys.stderr)
@@ -108,6 +122,16 @@ def main(argv: Sequence[str] | None = None) -> int:
             write_output(latex_path, latex_table(cells, mean_only=args.mean_only))
             print(f"LaTeX table written to {latex_path}")
     write_ablations(folder, outcomes, args)
+    write_icl_gain(
+        folder,
+        results,
+        generate_table=args.generate_table,
+        n_boot=args.n_bootstrap,
+        seed=args.seed,
+        figures_dir=Path(args.figures_dir) if args.figures else None,
+        cells=cells,
+        outcomes=outcomes,
+    )
     return 0
 
 

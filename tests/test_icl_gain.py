@@ -184,7 +184,7 @@ def test_no_model_with_both_modes_still_writes_the_files(tmp_path, capsys):
     assert "No model has plain 0-shot and ICL results" in (tmp_path / "icl_gain.txt").read_text(
         encoding="utf-8"
     )
-    assert "no model has both" in capsys.readouterr().err
+    assert "no model has both" in capsys.readouterr().out
     assert not (tmp_path / "figs").exists()
 
 

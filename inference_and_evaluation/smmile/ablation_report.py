@@ -6,9 +6,7 @@ from typing import Any
 
 from .outcomes import Outcomes, paired
 from .stats import paired_bootstrap
-from .tables import display_name, grid, latex_name, row_order
-
-METRIC_ORDER = ("LLM", "EM", "MCQA")
+from .tables import METRIC_ORDER, display_name, grid, latex_name, row_order
 
 AblationTable = dict[str, dict[str, dict[str, dict[str, Any]]]]  # model -> tag -> metric -> cell
 

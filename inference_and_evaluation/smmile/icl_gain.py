@@ -13,9 +13,8 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from .errors import UserError
 from .outcomes import Outcomes, collect_outcomes, paired
-from .results.jsonl import write_atomic
+from .results.jsonl import write_output
 from .results.reader import Result
 from .stats import paired_bootstrap
 from .stratification import check_single_dataset
@@ -127,13 +126,6 @@ def gain_latex(gains: Mapping[str, Mapping[str, Mapping[str, Any]]]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _write(path: Path, text: str) -> None:
-    try:
-        write_atomic(path, text)
-    except OSError as exc:
-        raise UserError(f"{path}: cannot write ({exc.strerror or exc})") from None
-
-
 def write_icl_gain(
     results_dir: str | Path,
     results: Sequence[Result],
@@ -142,27 +134,29 @@ def write_icl_gain(
     seed: int = 42,
     figures_dir: str | Path | None = None,
     cells: Mapping[str, Any] | None = None,
+    outcomes: list[Outcomes] | None = None,
 ) -> Gains:
     """Write icl_gain.txt and icl_gain.json (and icl_gain.tex with `generate_table`) into
     `results_dir`, print the table and the average gain per metric, and return the gains.
 
     With `figures_dir`: the forest plot of the gains and, given `cells` (the shape of
     evaluation_results.json), the accuracy-per-model figure. Judge files are read again from
-    `results_dir`; lines about unusable ones are left to the caller. Raises a UserError when the
+    `results_dir` unless `outcomes` are given; lines about unusable ones are left to the caller. Raises a UserError when the
     folder mixes SMMILE and SMMILE++ results.
     """
     folder = Path(results_dir)
-    check_single_dataset(results, folder)
-    outcomes, _ = collect_outcomes(list(results), folder)
+    if outcomes is None:  # a caller that has them (variance_analysis) passes them in
+        check_single_dataset(results, folder)
+        outcomes, _ = collect_outcomes(list(results), folder)
     gains, notes = icl_gains(outcomes, n_boot=n_boot, seed=seed)
     for line in notes:
         print(line, file=sys.stderr)
     text = gain_text(gains, n_boot, seed)
-    _write(folder / "icl_gain.txt", text)
-    _write(folder / "icl_gain.json", json.dumps(gains, indent=2) + "\n")
+    write_output(folder / "icl_gain.txt", text)
+    write_output(folder / "icl_gain.json", json.dumps(gains, indent=2) + "\n")
     print("\n" + text, end="")
     if generate_table:
-        _write(folder / "icl_gain.tex", gain_latex(gains))
+        write_output(folder / "icl_gain.tex", gain_latex(gains))
         print(f"ICL gain table written to {folder / 'icl_gain.tex'}")
     if figures_dir is not None:
         from .plots import accuracy_figure, figure_stem, icl_gain_figure
@@ -175,7 +169,7 @@ def write_icl_gain(
         if gains:
             drawn += icl_gain_figure(gains, figure_stem(figures_dir, folder, "icl_gain_forest"))
         else:
-            print("No ICL gain figure: no model has both 0-shot and ICL results", file=sys.stderr)
+            print("No ICL gain figure: no model has both 0-shot and ICL results")
         if drawn:
             print("Figures: " + ", ".join(str(p) for p in drawn))
     return gains

@@ -66,7 +66,9 @@ def scrub(config: dict[str, Any]) -> dict[str, Any]:
     Secrets come from the environment and stay there; this is a second line of defence.
     """
     return {
-        k: scrub(v) if isinstance(v, dict) else v for k, v in config.items() if not _SECRET_NAME.search(str(k))
+        k: scrub(v) if isinstance(v, dict) else v
+        for k, v in config.items()
+        if not _SECRET_NAME.search(str(k))
     }
 
 
