@@ -24,8 +24,12 @@ demo: $(STAMP)
 	$(RUN) inference_baselines.py --dataset demo --baseline all --inference_mode ICL --task_format mcqa --output-dir ../results --no-progress
 	$(RUN) inference_baselines.py --dataset demo --baseline majority --inference_mode ICL --task_format open --num-icl 1 --output-dir ../results --no-progress
 	$(RUN) evaluate_EM.py $(DEMO_OUT)
-	$(RUN) variance_analysis.py $(DEMO_OUT) --generate_table
-	@echo "demo results, evaluations and tables are in results_demo/"
+	$(RUN) variance_analysis.py $(DEMO_OUT) --generate_table --figures-dir ../figures
+	$(RUN) stratify.py $(DEMO_OUT) --eval_type em --figures-dir ../figures
+	$(RUN) stratify.py $(DEMO_OUT) --eval_type mcqa --figures-dir ../figures
+	$(RUN) report.py $(DEMO_OUT)
+	@echo "demo results, evaluations, tables (evaluation_results.*, latex_table.tex, ablations.*, icl_gain.*),"
+	@echo "stratification and report.html are in results_demo/; figures are in figures/"
 
 test: $(STAMP)
 	$(VENV)/bin/ruff check .
