@@ -138,3 +138,13 @@ def test_manifest_scrub_drops_secret_names_at_any_depth():
         "request": {"temperature": 0},
         "keys_seen": 3,
     }
+
+
+def test_outputs_get_the_permissions_of_an_ordinary_new_file(tmp_path):
+    import os
+
+    from smmile.results.jsonl import write_atomic
+
+    write_atomic(tmp_path / "out.json", "{}")
+    (tmp_path / "plain.json").write_text("{}")
+    assert os.stat(tmp_path / "out.json").st_mode == os.stat(tmp_path / "plain.json").st_mode
