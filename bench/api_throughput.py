@@ -110,7 +110,9 @@ def judge_reply(request) -> Reply:
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--problems", type=int, default=1038)
-    parser.add_argument("--latency", type=float, default=0.05, help="server latency per request (s); real APIs take seconds")
+    parser.add_argument(
+        "--latency", type=float, default=0.05, help="server latency per request (s); real APIs take seconds"
+    )
     parser.add_argument("--concurrency", type=int, default=32)
     args = parser.parse_args(argv)
     n, c = args.problems, args.concurrency
