@@ -1,0 +1,219 @@
+"""The paper's open-weight models, declared as data for the one transformers backend.
+
+A `Family` says how transformers loads and prompts a kind of model: the model class, how the
+processor is called, the paper's dtype, an image limit if the model has one, and at most a small
+hook where a processor really differs. A `LocalModel` is one checkpoint of a family under its
+result id (the name of its result files and of its paper profile).
+
+Nothing here imports torch or transformers: scripts import this module to parse their flags
+cheaply; the backend is built (and the heavy libraries imported) only when a run starts.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from ..errors import UserError
+
+if TYPE_CHECKING:
+    from .base import Backend
+
+CALL_STYLES = ("chat", "mistral_inst")
+DTYPES = ("auto", "bfloat16", "float16", "float32")
+
+
+def fill_llava_processor(processor: Any, config: Any) -> None:
+    """LLaVA processors saved by transformers' weight-conversion script lack the numbers that size
+    an image's placeholder run; take them from the model config (CLIP towers add one CLS token)."""
+    if getattr(processor, "patch_size", 0) is None:
+        processor.patch_size = config.vision_config.patch_size
+    if getattr(processor, "vision_feature_select_strategy", "") is None:
+        processor.vision_feature_select_strategy = config.vision_feature_select_strategy
+    if getattr(
+        processor, "num_additional_image_tokens", 1
+    ) == 0 and config.vision_config.model_type.startswith("clip"):
+        processor.num_additional_image_tokens = 1
+
+
+@dataclass(frozen=True)
+class Family:
+    """How one kind of model is loaded and prompted.
+
+    model_class: a transformers class name (e.g. "Qwen2_5_VLForConditionalGeneration", or
+    "AutoModelForImageTextToText"). call_style: "chat" renders the conversation with the
+    processor's chat template, images inside the messages; "mistral_inst" renders LLaVA-Med's
+    `[INST] ... [/INST]` string and passes the images to the processor beside it.
+    dtype: the paper's dtype on GPU. max_images: the most images one prompt may hold (None: no
+    limit); a prompt with more is an error record, never truncated. prepare_processor: a hook
+    called with (processor, model config) after loading.
+    """
+
+    name: str
+    model_class: str
+    dtype: str
+    call_style: str = "chat"
+    max_images: int | None = None
+    prepare_processor: Callable[[Any, Any], None] | None = None
+
+    def __post_init__(self) -> None:
+        if self.call_style not in CALL_STYLES:
+            raise ValueError(
+                f"family {self.name}: call_style {self.call_style!r} is not one of {CALL_STYLES}"
+            )
+        if self.dtype not in DTYPES[1:]:
+            raise ValueError(f"family {self.name}: dtype {self.dtype!r} is not one of {DTYPES[1:]}")
+
+
+QWEN2_5_VL = Family("qwen2_5_vl", "Qwen2_5_VLForConditionalGeneration", "bfloat16")
+QWEN2_VL = Family("qwen2_vl", "Qwen2VLForConditionalGeneration", "bfloat16")
+GEMMA3 = Family("gemma3", "Gemma3ForConditionalGeneration", "bfloat16")
+MLLAMA = Family("mllama", "MllamaForConditionalGeneration", "bfloat16")
+LLAVA = Family("llava", "LlavaForConditionalGeneration", "float16", prepare_processor=fill_llava_processor)
+LLAVA_NEXT = Family("llava_next", "LlavaNextForConditionalGeneration", "float16")
+LLAVA_ONEVISION = Family("llava_onevision", "LlavaOnevisionForConditionalGeneration", "float16")
+LLAVA_MED = Family(
+    "llavamed",
+    "LlavaForConditionalGeneration",
+    "float16",
+    call_style="mistral_inst",
+    prepare_processor=fill_llava_processor,
+)
+FAMILIES: dict[str, Family] = {
+    f.name: f for f in (QWEN2_5_VL, QWEN2_VL, GEMMA3, MLLAMA, LLAVA, LLAVA_NEXT, LLAVA_ONEVISION, LLAVA_MED)
+}
+
+
+@dataclass(frozen=True)
+class LocalModel:
+    """One checkpoint: its result id, where the hub keeps it, and its family."""
+
+    result_id: str
+    hub_id: str
+    family: Family
+
+
+def _catalog(*models: LocalModel, keys: Sequence[str] | None = None) -> dict[str, LocalModel]:
+    return dict(zip(keys or [m.result_id for m in models], models, strict=True))
+
+
+QWEN = _catalog(
+    *(
+        LocalModel(f"qwen{size}", f"Qwen/Qwen2.5-VL-{size}-Instruct", QWEN2_5_VL)
+        for size in ("3B", "7B", "32B", "72B")
+    ),
+    keys=("3B", "7B", "32B", "72B"),
+)
+LLAMA32_VISION = LocalModel("llama32_vision_90b", "meta-llama/Llama-3.2-90B-Vision-Instruct", MLLAMA)
+MEDVLM_R1 = LocalModel("MedVLM-R1", "JZPeterPan/MedVLM-R1", QWEN2_VL)
+MEDGEMMA = LocalModel("medgemma_4b", "google/medgemma-4b-it", GEMMA3)
+LLAVA_MODELS = _catalog(
+    LocalModel("llava_7b", "llava-hf/llava-1.5-7b-hf", LLAVA),
+    LocalModel("llava_13b", "llava-hf/llava-1.5-13b-hf", LLAVA),
+    LocalModel("llavanext_7b", "llava-hf/llava-v1.6-mistral-7b-hf", LLAVA_NEXT),
+    LocalModel("llavaonevision_7b", "llava-hf/llava-onevision-qwen2-7b-ov-hf", LLAVA_ONEVISION),
+    LocalModel("llavaonevision_0.5b", "llava-hf/llava-onevision-qwen2-0.5b-ov-hf", LLAVA_ONEVISION),
+)
+# microsoft/llava-med-v1.5-mistral-7b is stored in the LLaVA repository's own format; this is its
+# conversion to transformers' LLaVA classes (README: how to make your own and pass --model-path).
+LLAVAMED = LocalModel("llavamed", "chaoyinshe/llava-med-v1.5-mistral-7b-hf", LLAVA_MED)
+
+
+def pick(catalog: Mapping[str, LocalModel], names: Sequence[str]) -> list[LocalModel]:
+    """The models named (catalog keys, or "all"), in the catalog's order, each once."""
+    if "all" in names:
+        return list(catalog.values())
+    return [catalog[name] for name in dict.fromkeys(names)]
+
+
+@dataclass(frozen=True)
+class LocalSettings:
+    """How the backend loads and runs a model (the local-model flags).
+
+    dtype "auto": the family's paper dtype on CUDA, float32 on CPU (half precision on CPU is
+    slow and, for float16, poorly supported). min_new_tokens is for benchmarks only.
+    """
+
+    model_path: str | None = None
+    dtype: str = "auto"
+    batch_size: int = 1
+    max_new_tokens: int = 512
+    cache_dir: str | None = None
+    min_new_tokens: int | None = None
+
+    @classmethod
+    def from_args(cls, args: argparse.Namespace) -> LocalSettings:
+        return cls(
+            model_path=args.model_path,
+            dtype=args.dtype,
+            batch_size=args.batch_size,
+            max_new_tokens=args.max_new_tokens,
+            cache_dir=getattr(args, "hf_cache_dir", None),
+        )
+
+
+_GPU_LIST = re.compile(r"^\s*\d+\s*(,\s*\d+\s*)*$")
+
+
+def set_visible_gpus(devices: str | None) -> None:
+    """CUDA_VISIBLE_DEVICES for this process; must run before torch first touches CUDA."""
+    if devices is None:
+        return
+    if not _GPU_LIST.match(devices):
+        raise UserError(f"--gpu-devices {devices!r}: expected GPU numbers separated by commas, e.g. 0,1")
+    os.environ["CUDA_VISIBLE_DEVICES"] = devices.replace(" ", "")
+
+
+def backend_factory(model: LocalModel, settings: LocalSettings) -> Callable[[], Backend]:
+    """A callable that builds the model's backend (importing torch and transformers only then)."""
+
+    def make() -> Backend:
+        from .transformers_backend import TransformersBackend
+
+        return TransformersBackend(model, settings)
+
+    return make
+
+
+def local_backends(
+    args: argparse.Namespace, models: Sequence[LocalModel]
+) -> list[tuple[str, Callable[[], Backend]]]:
+    """(result id, backend factory) for each selected model, after checking the local-model flags.
+
+    `--model-path` names one model's folder, so it needs exactly one selected model.
+    """
+    if args.model_path is not None:
+        if len(models) != 1:
+            ids = ", ".join(m.result_id for m in models)
+            raise UserError(
+                f"--model-path loads one model, but {len(models)} are selected ({ids}); select one"
+            )
+        if not Path(args.model_path).is_dir():
+            raise UserError(f"--model-path {args.model_path}: no such folder")
+    set_visible_gpus(args.gpu_devices)
+    settings = LocalSettings.from_args(args)
+    return [(m.result_id, backend_factory(m, settings)) for m in models]
+
+
+__all__ = [
+    "FAMILIES",
+    "LLAMA32_VISION",
+    "LLAVAMED",
+    "LLAVA_MODELS",
+    "MEDGEMMA",
+    "MEDVLM_R1",
+    "QWEN",
+    "Family",
+    "LocalModel",
+    "LocalSettings",
+    "backend_factory",
+    "fill_llava_processor",
+    "local_backends",
+    "pick",
+    "set_visible_gpus",
+]

@@ -1,0 +1,318 @@
+"""One transformers backend for every open-weight model family of the paper.
+
+A `Family` (smmile.models.families) declares what differs between families; everything else is
+shared: loading (`from_pretrained` from the hub id or `--model-path`), rendering the neutral
+Prompt into the processor's chat format, left-padded batches sorted by length, greedy decoding of
+the new tokens only, and turning failures into error responses.
+
+Rendering: each message becomes `{"role", "content": [...]}` with `{"type": "image", "image": PIL}`
+and `{"type": "text", "text": ...}` items in the order of the Prompt's parts (assistant and system
+turns are text items), rendered by the checkpoint's own chat template. LLaVA-Med ("mistral_inst")
+is rendered by smmile.prompts.render_mistral_instruct and its images passed beside the string.
+Images are never dropped: a prompt with more images than the family takes is an error response,
+and a batch whose processor output holds fewer images than its prompts is an error too.
+
+Decoding is greedy (`do_sample=False`, one beam); the checkpoint's other generation settings (e.g.
+a repetition penalty) stay as the model's authors set them, as in the paper's scripts.
+Placement: `device_map="auto"` over the visible GPUs when CUDA is available, else the CPU;
+flash-attention 2 when the `flash_attn` package is importable (on CUDA, half precision), else the
+library's default attention (sdpa).
+"""
+
+from __future__ import annotations
+
+import gc
+import importlib.util
+import time
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+import torch
+
+from ..errors import UserError
+from ..prompts import render_mistral_instruct
+from ..types import Image, Prompt, Response, Text
+from .base import Backend
+from .families import LocalModel, LocalSettings
+
+TORCH_DTYPES = {"bfloat16": torch.bfloat16, "float16": torch.float16, "float32": torch.float32}
+MAX_ERROR_CHARS = 500
+
+
+def resolve_dtype(setting: str, family_dtype: str, cuda: bool) -> torch.dtype:
+    """`--dtype`: "auto" is the family's paper dtype on CUDA and float32 on CPU."""
+    if setting == "auto":
+        return TORCH_DTYPES[family_dtype] if cuda else torch.float32
+    return TORCH_DTYPES[setting]
+
+
+def flash_attention_available() -> bool:
+    return importlib.util.find_spec("flash_attn") is not None
+
+
+def prompt_length(prompt: Prompt) -> tuple[int, int]:
+    """The sort key of a prompt: number of images, then characters of text."""
+    text = sum(len(p.text) for m in prompt.messages for p in m.parts if isinstance(p, Text))
+    return len(prompt.images), text
+
+
+def count_images(inputs: Any) -> int:
+    """How many images a processor output holds (each family lays them out differently)."""
+    if "image_grid_thw" in inputs:  # Qwen2-VL, Qwen2.5-VL: one row per image
+        return int(inputs["image_grid_thw"].shape[0])
+    if "aspect_ratio_ids" in inputs:  # Mllama: (batch, images) padded with id 0
+        return int((inputs["aspect_ratio_ids"] > 0).sum())
+    if "image_sizes" in inputs:  # LLaVA-NeXT, LLaVA-OneVision: one row per image
+        return int(inputs["image_sizes"].shape[0])
+    if "pixel_values" in inputs:  # LLaVA 1.5, Gemma 3: one image per row
+        return int(inputs["pixel_values"].shape[0])
+    return 0
+
+
+def to_chat(prompt: Prompt) -> list[dict[str, Any]]:
+    """The Prompt as processor chat messages, parts in order, images decoded to PIL."""
+    messages = []
+    for message in prompt.messages:
+        content: list[dict[str, Any]] = []
+        for part in message.parts:
+            if isinstance(part, Image):
+                content.append({"type": "image", "image": part.image.open()})
+            else:
+                content.append({"type": "text", "text": part.text})
+        messages.append({"role": message.role, "content": content})
+    return messages
+
+
+def _short(exc: BaseException) -> str:
+    text = f"{type(exc).__name__}: {exc}"
+    return text if len(text) <= MAX_ERROR_CHARS else text[: MAX_ERROR_CHARS - 3] + "..."
+
+
+class TransformersBackend(Backend):
+    """A local model through transformers: `from_pretrained`, the processor, `generate`.
+
+    `model` and `processor` may be passed in already loaded (benchmarks, tests); otherwise they
+    are loaded from `settings.model_path` or the model's hub id.
+    """
+
+    def __init__(
+        self,
+        model: LocalModel,
+        settings: LocalSettings | None = None,
+        *,
+        loaded: tuple[Any, Any] | None = None,
+    ):
+        self.spec = model
+        self.family = model.family
+        self.settings = settings or LocalSettings()
+        self.batch_size = max(1, self.settings.batch_size)
+        self.cuda = torch.cuda.is_available()
+        self.dtype = resolve_dtype(self.settings.dtype, self.family.dtype, self.cuda)
+        self.source = self.settings.model_path or model.hub_id
+        self.attn_implementation = "sdpa (default)"
+        if loaded is None:
+            self.model, self.processor = self._load()
+        else:
+            self.model, self.processor = loaded
+        self._prepare_processor()
+        self.dtype = self.model.dtype
+        device_map = getattr(self.model, "hf_device_map", None)
+        self.devices = (
+            sorted({str(d) for d in device_map.values()}) if device_map else [str(self.model.device)]
+        )
+        self.model_class = type(self.model).__name__
+
+    # --- loading ----------------------------------------------------------------------------------
+
+    def _load(self) -> tuple[Any, Any]:
+        import transformers
+
+        model_cls = getattr(transformers, self.family.model_class, None)
+        if model_cls is None:
+            raise UserError(
+                f"transformers {transformers.__version__} has no {self.family.model_class} "
+                f"(needed by {self.spec.result_id}); install the pinned requirements.txt"
+            )
+        kwargs: dict[str, Any] = {"dtype": self.dtype}
+        if self.settings.cache_dir:
+            kwargs["cache_dir"] = self.settings.cache_dir
+        if self.cuda:
+            kwargs["device_map"] = "auto"
+        try:
+            model = self._from_pretrained(model_cls, kwargs)
+            processor = transformers.AutoProcessor.from_pretrained(self.source, **_only(kwargs, "cache_dir"))
+        except OSError as exc:
+            first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            raise UserError(f"{self.source}: cannot load {self.spec.result_id} ({first})") from None
+        if not hasattr(processor, "image_processor"):
+            raise UserError(
+                f"{self.source}: AutoProcessor gave a {type(processor).__name__} without an image processor "
+                "(transformers needs a working torchvision for this family; install requirements.txt)"
+            )
+        model.eval()
+        return model, processor
+
+    def _from_pretrained(self, model_cls: Any, kwargs: dict[str, Any]) -> Any:
+        half = self.dtype in (torch.float16, torch.bfloat16)
+        if self.cuda and half and flash_attention_available():
+            try:
+                model = model_cls.from_pretrained(
+                    self.source, attn_implementation="flash_attention_2", **kwargs
+                )
+                self.attn_implementation = "flash_attention_2"
+                return model
+            except (ValueError, ImportError) as exc:  # the architecture or the build does not support it
+                self.attn_implementation = f"sdpa (default; flash_attention_2 refused: {_short(exc)})"
+        return model_cls.from_pretrained(self.source, **kwargs)
+
+    def _prepare_processor(self) -> None:
+        tokenizer = self.processor.tokenizer
+        tokenizer.padding_side = "left"
+        if tokenizer.pad_token is None:
+            tokenizer.pad_token = tokenizer.eos_token
+        if self.family.prepare_processor is not None:
+            self.family.prepare_processor(self.processor, self.model.config)
+
+    # --- rendering --------------------------------------------------------------------------------
+
+    def check(self, prompt: Prompt) -> str | None:
+        """Why this family cannot take `prompt`, or None."""
+        limit = self.family.max_images
+        if limit is not None and len(prompt.images) > limit:
+            return (
+                f"{self.spec.result_id} takes at most {limit} image(s) per prompt; this prompt has "
+                f"{len(prompt.images)} (use fewer in-context examples, e.g. --num-icl)"
+            )
+        if self.family.call_style == "mistral_inst":
+            roles = {m.role for m in prompt.messages} - {"user", "assistant"}
+            if roles:
+                return f"the Mistral instruct format has no {'/'.join(sorted(roles))} turn"
+        return None
+
+    def prepare(self, prompts: Sequence[Prompt]) -> Any:
+        """The processor's output (a left-padded batch) for `prompts`, on the CPU."""
+        if self.family.call_style == "mistral_inst":
+            image_token = getattr(self.processor, "image_token", "<image>")
+            texts = [render_mistral_instruct(p, image_token=image_token) for p in prompts]
+            images = [ref.open() for p in prompts for ref in p.images]
+            return self.processor(text=texts, images=images or None, padding=True, return_tensors="pt")
+        return self.processor.apply_chat_template(
+            [to_chat(p) for p in prompts],
+            add_generation_prompt=True,
+            tokenize=True,
+            return_dict=True,
+            return_tensors="pt",
+            processor_kwargs={"padding": True},
+        )
+
+    # --- generation -------------------------------------------------------------------------------
+
+    def generate(self, prompts: Sequence[Prompt]) -> list[Response]:
+        responses: list[Response | None] = [None] * len(prompts)
+        runnable: list[int] = []
+        for i, prompt in enumerate(prompts):
+            reason = self.check(prompt)
+            if reason is None:
+                runnable.append(i)
+            else:
+                responses[i] = Response.failure(reason)
+        if runnable:
+            try:
+                produced = self._generate([prompts[i] for i in runnable])
+            except Exception as exc:  # e.g. out of memory: recorded as data, a re-run retries them
+                produced = [Response.failure(_short(exc)) for _ in runnable]
+                if self.cuda:
+                    torch.cuda.empty_cache()
+            for i, response in zip(runnable, produced, strict=True):
+                responses[i] = response
+        return [r if r is not None else Response.failure("no response") for r in responses]
+
+    def _generate(self, prompts: Sequence[Prompt]) -> list[Response]:
+        start = time.perf_counter()
+        inputs = self.prepare(prompts)
+        expected = sum(len(p.images) for p in prompts)
+        held = count_images(inputs)
+        if held < expected:
+            raise ValueError(f"the processor took {held} of the prompts' {expected} images")
+        inputs = inputs.to(self.model.device, dtype=self.model.dtype)
+        prompt_len = inputs["input_ids"].shape[1]
+        tokenizer = self.processor.tokenizer
+        options: dict[str, Any] = {
+            "do_sample": False,
+            "num_beams": 1,
+            "max_new_tokens": self.settings.max_new_tokens,
+            "pad_token_id": tokenizer.pad_token_id,
+        }
+        if self.settings.min_new_tokens:
+            options["min_new_tokens"] = self.settings.min_new_tokens
+        with torch.inference_mode():
+            output = self.model.generate(**inputs, **options)
+        new_tokens = output[:, prompt_len:].cpu()
+        texts = tokenizer.batch_decode(new_tokens, skip_special_tokens=True)
+        elapsed = time.perf_counter() - start
+        input_tokens = inputs["attention_mask"].sum(dim=1).tolist()
+        lengths = self._generated_lengths(new_tokens)
+        return [
+            Response(
+                text=text,
+                latency_s=elapsed,
+                usage={
+                    "input_tokens": int(n_in),
+                    "output_tokens": int(n_out),
+                    "images": len(prompt.images),
+                    "batch_size": len(prompts),
+                },
+            )
+            for prompt, text, n_in, n_out in zip(prompts, texts, input_tokens, lengths, strict=True)
+        ]
+
+    def _generated_lengths(self, new_tokens: torch.Tensor) -> list[int]:
+        """New tokens up to and including the first end-of-sequence token, per row."""
+        eos = self.model.generation_config.eos_token_id
+        eos_ids = torch.tensor([eos] if isinstance(eos, int) else list(eos or []), dtype=new_tokens.dtype)
+        lengths = []
+        for row in new_tokens:
+            hits = torch.isin(row, eos_ids).nonzero()
+            lengths.append(int(hits[0, 0]) + 1 if len(hits) else int(row.shape[0]))
+        return lengths
+
+    def stream(self, prompts: Sequence[Prompt]) -> Iterator[tuple[int, Response]]:
+        """Batches of `batch_size` prompts of similar length, longest first (a prompt that does not
+        fit in memory shows at once); each (index, response) is yielded as its batch finishes.
+        An exception in a batch (e.g. out of memory) becomes error responses for that batch only."""
+        order = sorted(range(len(prompts)), key=lambda i: prompt_length(prompts[i]), reverse=True)
+        for start in range(0, len(order), self.batch_size):
+            indices = order[start : start + self.batch_size]
+            yield from zip(indices, self.generate([prompts[i] for i in indices]), strict=True)
+
+    # --- the rest ---------------------------------------------------------------------------------
+
+    def describe(self) -> dict[str, Any]:
+        import transformers
+
+        return {
+            "backend": "transformers",
+            "model": self.spec.result_id,
+            "hub_id": self.spec.hub_id,
+            "model_path": self.settings.model_path,
+            "family": self.family.name,
+            "model_class": self.model_class,
+            "dtype": str(self.dtype).removeprefix("torch."),
+            "attn_implementation": self.attn_implementation,
+            "devices": self.devices,
+            "batch_size": self.batch_size,
+            "max_new_tokens": self.settings.max_new_tokens,
+            "decoding": "greedy",
+            "transformers": transformers.__version__,
+            "torch": torch.__version__,
+        }
+
+    def close(self) -> None:
+        self.model = None
+        gc.collect()
+        if self.cuda:
+            torch.cuda.empty_cache()
+
+
+def _only(kwargs: dict[str, Any], *names: str) -> dict[str, Any]:
+    return {k: v for k, v in kwargs.items() if k in names}
