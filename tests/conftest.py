@@ -16,3 +16,14 @@ if str(SCRIPTS) not in sys.path:
 @pytest.fixture(scope="session")
 def scripts_dir() -> Path:
     return SCRIPTS
+
+
+# --- local models (transformers): tiny random-weight checkpoints, built once per session ---------------
+
+
+@pytest.fixture(scope="session")
+def tiny_checkpoints(tmp_path_factory) -> dict[str, Path]:
+    """{family: folder} of a tiny checkpoint of every local model family (tests/tiny_checkpoints.py)."""
+    from tiny_checkpoints import build_all
+
+    return build_all(tmp_path_factory.mktemp("tiny-checkpoints"))
