@@ -351,3 +351,57 @@ def add_api_args(
     )
     if base_url_flags:
         g.add_argument(*base_url_flags, dest="base_url", default=None, help=base_url_help)
+
+
+def add_local_model_args(parser: argparse.ArgumentParser) -> None:
+    """The flags of the scripts that run a model locally through transformers."""
+
+    def positive(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+        if value < 1:
+            raise argparse.ArgumentTypeError("must be at least 1")
+        return value
+
+    g = parser.add_argument_group("local model (transformers)")
+    g.add_argument(
+        "--model-path",
+        "--model_path",
+        dest="model_path",
+        default=None,
+        help="load the selected model from this local folder instead of its hub id (the result keeps "
+        "the model's id); needs exactly one selected model",
+    )
+    g.add_argument(
+        "--gpu-devices",
+        "--gpu_devices",
+        dest="gpu_devices",
+        default=None,
+        help="GPUs to use, e.g. 0,1 (sets CUDA_VISIBLE_DEVICES; default: all visible); the model is "
+        "spread over them with device_map=auto",
+    )
+    g.add_argument(
+        "--batch-size",
+        "--batch_size",
+        dest="batch_size",
+        type=positive,
+        default=1,
+        help="prompts per generate call (left-padded, sorted by length)",
+    )
+    g.add_argument(
+        "--max-new-tokens",
+        "--max_new_tokens",
+        dest="max_new_tokens",
+        type=positive,
+        default=512,
+        help="greedy decoding stops after this many new tokens",
+    )
+    g.add_argument(
+        "--dtype",
+        choices=["auto", "bfloat16", "float16", "float32"],
+        default="auto",
+        help="auto: the paper's dtype per family on GPU (bfloat16 Qwen/Llama/MedGemma/MedVLM-R1, "
+        "float16 LLaVA family), float32 on CPU",
+    )

@@ -1,0 +1,35 @@
+"""The LLaVA family through transformers: LLaVA-1.5 7B/13B, LLaVA-NeXT (v1.6 Mistral 7B) and
+LLaVA-OneVision 0.5B/7B, open and MCQA (`--task_format`), in the same environment as every model.
+
+    python inference_llava.py --model_name llava_7b --inference_mode ICL --task_format mcqa
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Sequence
+
+from smmile.models.families import LLAVA_MODELS, local_backends, pick
+from utils import ModelSpec, add_local_model_args, common_parser, run_models, run_script
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = common_parser(__doc__.split("\n\n")[0])
+    parser.add_argument(
+        "--model_name",
+        "--model-name",
+        "--models",
+        dest="models",
+        nargs="+",
+        choices=[*LLAVA_MODELS, "all"],
+        default=["llava_7b"],
+        help="which LLaVA model(s) to run",
+    )
+    add_local_model_args(parser)
+    args = parser.parse_args(argv)
+    models = pick(LLAVA_MODELS, args.models)
+    return run_models(args, [ModelSpec(*spec) for spec in local_backends(args, models)])
+
+
+if __name__ == "__main__":
+    sys.exit(run_script(main))
