@@ -18,22 +18,13 @@ from smmile.results.jsonl import write_output
 from smmile.results.reader import load_results
 from smmile.scoring import evaluate_result
 from smmile.tables import comparison_table
-from smmile.types import MODES
-from utils import EXIT_USER_ERROR, run_script, script_parser
+from utils import EXIT_USER_ERROR, add_result_filters, run_script, script_parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = script_parser(__doc__.split("\n\n")[0])
     parser.add_argument("results_dir", nargs="?", default="../results", help="folder of result files")
-    parser.add_argument("--model", action="append", help="score only this model id (repeatable)")
-    parser.add_argument(
-        "--inference-mode",
-        "--inference_mode",
-        dest="inference_mode",
-        choices=list(MODES),
-        default=None,
-        help="score only this inference mode",
-    )
+    add_result_filters(parser, "score")
     parser.add_argument(
         "--strict-match",
         "--strict_match",

@@ -22,8 +22,8 @@ from smmile.errors import UserError
 from smmile.report_html import THUMB_SIZE, write_report
 from smmile.results.reader import Result, load_results
 from smmile.stratification import check_single_dataset
-from smmile.types import MODES, Problem
-from utils import run_script, script_parser
+from smmile.types import Problem
+from utils import add_dataset_args, add_result_filters, run_script, script_parser
 
 
 def dataset_choice(args, results: Sequence[Result]) -> tuple[str | None, str | None]:
@@ -62,30 +62,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument(
         "-o", "--output", default=None, help="the HTML file (default RESULTS_DIR/report.html)"
     )
-    parser.add_argument("--model", action="append", help="only this model id (repeatable)")
-    parser.add_argument(
-        "--inference-mode", "--inference_mode", dest="inference_mode", choices=list(MODES), default=None
-    )
-    parser.add_argument(
-        "--dataset",
-        choices=["smmile", "augmented", "demo"],
-        default=None,
-        help="where the examples come from",
-    )
-    parser.add_argument(
-        "--dataset-path", "--dataset_path", dest="dataset_path", help="a local copy of the dataset"
-    )
-    parser.add_argument(
-        "--dataset-id", "--dataset_id", dest="dataset_id", help="hub id overriding the default"
-    )
-    parser.add_argument(
-        "--image-dir",
-        "--image_dir",
-        dest="image_dir",
-        default="../missing_images",
-        help="images dropped in for dataset rows whose image is missing",
-    )
-    parser.add_argument("--hf-cache-dir", "--hf_cache_dir", dest="hf_cache_dir", default=None)
+    add_result_filters(parser, "show")
+    add_dataset_args(parser, default=None, help="where the examples and images come from")
     parser.add_argument(
         "--inline-images",
         dest="inline_images",

@@ -27,8 +27,8 @@ from smmile.stratification import (
     stratification_table,
     stratification_text,
 )
-from smmile.types import MODES, Problem
-from utils import run_script, script_parser
+from smmile.types import Problem
+from utils import add_dataset_args, add_figure_args, add_result_filters, run_script, script_parser
 
 
 def load_problems(args) -> tuple[Mapping[str, Problem] | None, str, list[str]]:
@@ -65,43 +65,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         default="em",
         help="em: exact match (open); llm: the judge's verdicts (open); mcqa: option accuracy",
     )
-    parser.add_argument("--model", action="append", help="only this model id (repeatable)")
-    parser.add_argument(
-        "--inference-mode",
-        "--inference_mode",
-        dest="inference_mode",
-        choices=list(MODES),
-        default=None,
-        help="only this inference mode",
-    )
-    parser.add_argument(
-        "--dataset",
-        choices=["smmile", "augmented", "demo"],
+    add_result_filters(parser, "stratify")
+    add_dataset_args(
+        parser,
         default=None,
         help="read the flags of results that lack them (the authors' CSVs) from this dataset",
     )
-    parser.add_argument(
-        "--dataset-path", "--dataset_path", dest="dataset_path", help="a local copy of the dataset"
-    )
-    parser.add_argument(
-        "--dataset-id", "--dataset_id", dest="dataset_id", help="hub id overriding the default"
-    )
-    parser.add_argument(
-        "--image-dir",
-        "--image_dir",
-        dest="image_dir",
-        default="../missing_images",
-        help="images dropped in for dataset rows whose image is missing",
-    )
-    parser.add_argument("--hf-cache-dir", "--hf_cache_dir", dest="hf_cache_dir", default=None)
-    parser.add_argument(
-        "--figures-dir",
-        "--figures_dir",
-        dest="figures_dir",
-        default="../figures",
-        help="where the heatmap goes",
-    )
-    parser.add_argument("--no-figures", dest="figures", action="store_false", help="draw no heatmap")
+    add_figure_args(parser, "the heatmap")
     args = parser.parse_args(argv)
 
     folder = Path(args.results_dir)

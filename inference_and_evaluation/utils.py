@@ -63,39 +63,13 @@ def common_parser(description: str, modes: Sequence[str] = MODES) -> argparse.Ar
         default="open",
         help="open answers or multiple choice (mcqa)",
     )
-    p.add_argument(
-        "--dataset",
-        choices=["smmile", "augmented", "demo"],
-        default="smmile",
-        help="SMMILE, SMMILE++ (augmented) or the bundled offline demo",
-    )
-    p.add_argument(
-        "--dataset-path",
-        "--dataset_path",
-        dest="dataset_path",
-        help="a local copy: a save_to_disk folder, or a folder with data.jsonl / parquet and images",
-    )
-    p.add_argument("--dataset-id", "--dataset_id", dest="dataset_id", help="hub id overriding the default")
+    add_dataset_args(p, default="smmile", help="SMMILE, SMMILE++ (augmented) or the bundled offline demo")
     p.add_argument(
         "--output-dir",
         "--output_dir",
         dest="output_dir",
         default="../results",
         help="results folder; the augmented dataset writes to <dir>_augmented, the demo to <dir>_demo",
-    )
-    p.add_argument(
-        "--image-dir",
-        "--image_dir",
-        dest="image_dir",
-        default="../missing_images",
-        help="images dropped in or fetched for rows whose image is missing",
-    )
-    p.add_argument(
-        "--hf-cache-dir",
-        "--hf_cache_dir",
-        dest="hf_cache_dir",
-        default=None,
-        help="Hugging Face cache folder (default: the library's)",
     )
     p.add_argument(
         "--seed", type=int, default=42, help="seeds the MCQA option order and random draws, per problem"
@@ -219,6 +193,56 @@ def profile_for(args: argparse.Namespace, model_id: str) -> Profile:
 
     check_profile_name(getattr(args, "profile", None))
     return get_profile(getattr(args, "profile", None) or model_id, args.protocol)
+
+
+def add_dataset_args(p: argparse.ArgumentParser, default: str | None, help: str) -> None:
+    """Where the problems come from: the hub, a local copy or the demo (and missing images)."""
+    p.add_argument("--dataset", choices=["smmile", "augmented", "demo"], default=default, help=help)
+    p.add_argument(
+        "--dataset-path",
+        "--dataset_path",
+        dest="dataset_path",
+        help="a local copy: a save_to_disk folder, or a folder with data.jsonl / parquet and images",
+    )
+    p.add_argument("--dataset-id", "--dataset_id", dest="dataset_id", help="hub id overriding the default")
+    p.add_argument(
+        "--image-dir",
+        "--image_dir",
+        dest="image_dir",
+        default="../missing_images",
+        help="images dropped in or fetched for rows whose image is missing",
+    )
+    p.add_argument(
+        "--hf-cache-dir",
+        "--hf_cache_dir",
+        dest="hf_cache_dir",
+        default=None,
+        help="Hugging Face cache folder (default: the library's)",
+    )
+
+
+def add_result_filters(p: argparse.ArgumentParser, verb: str = "use") -> None:
+    """--model / --inference-mode: which results of a folder a script reads."""
+    p.add_argument("--model", action="append", help=f"{verb} only this model id (repeatable)")
+    p.add_argument(
+        "--inference-mode",
+        "--inference_mode",
+        dest="inference_mode",
+        choices=list(MODES),
+        default=None,
+        help=f"{verb} only this inference mode",
+    )
+
+
+def add_figure_args(p: argparse.ArgumentParser, what: str) -> None:
+    p.add_argument(
+        "--figures-dir",
+        "--figures_dir",
+        dest="figures_dir",
+        default="../figures",
+        help=f"where {what} go(es)",
+    )
+    p.add_argument("--no-figures", dest="figures", action="store_false", help="draw no figures")
 
 
 def output_dir_for(output_dir: str, dataset: str) -> Path:

@@ -29,7 +29,7 @@ from smmile.results.reader import load_results
 from smmile.stats import bootstrap
 from smmile.stratification import check_single_dataset
 from smmile.tables import COLUMNS, display_name, latex_table, row_order, text_table
-from utils import EXIT_USER_ERROR, run_script, script_parser
+from utils import EXIT_USER_ERROR, add_figure_args, run_script, script_parser
 
 
 def interval_lines(cells: dict[str, Any]) -> list[str]:
@@ -78,14 +78,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="bootstrap resamples",
     )
     parser.add_argument("--seed", type=int, default=42, help="bootstrap seed")
-    parser.add_argument(
-        "--figures-dir",
-        "--figures_dir",
-        dest="figures_dir",
-        default="../figures",
-        help="where the accuracy and ICL-gain figures go",
-    )
-    parser.add_argument("--no-figures", dest="figures", action="store_false", help="draw no figures")
+    add_figure_args(parser, "the accuracy and ICL-gain figures")
     args = parser.parse_args(argv)
     if args.n_bootstrap < 1:
         raise UserError("--n-bootstrap must be at least 1")
