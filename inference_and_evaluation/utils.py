@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -235,12 +236,13 @@ def add_result_filters(p: argparse.ArgumentParser, verb: str = "use") -> None:
 
 
 def add_figure_args(p: argparse.ArgumentParser, what: str) -> None:
+    """--figures-dir (default ../figures, or $SMMILE_FIGURES_DIR) and --no-figures."""
     p.add_argument(
         "--figures-dir",
         "--figures_dir",
         dest="figures_dir",
-        default="../figures",
-        help=f"where {what} go(es)",
+        default=os.environ.get("SMMILE_FIGURES_DIR") or "../figures",
+        help=f"where {what} go (default ../figures; the SMMILE_FIGURES_DIR environment variable changes it)",
     )
     p.add_argument("--no-figures", dest="figures", action="store_false", help="draw no figures")
 

@@ -18,6 +18,16 @@ def scripts_dir() -> Path:
     return SCRIPTS
 
 
+@pytest.fixture(scope="session", autouse=True)
+def figures_outside_the_repo(tmp_path_factory):
+    """Scripts run by the tests (and the tools they call) draw their figures into a temporary
+    folder, never into the project's figures/."""
+    folder = tmp_path_factory.mktemp("figures")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("SMMILE_FIGURES_DIR", str(folder))
+        yield folder
+
+
 # --- local models (transformers): tiny random-weight checkpoints, built once per session ---------------
 
 
