@@ -10,13 +10,12 @@ import sys
 from pathlib import Path
 
 import pytest
-from helpers import record, run_script
+from helpers import PUBLISHED, record, run_script
 
 pytestmark = pytest.mark.slow
 
 ROOT = Path(__file__).resolve().parents[1]
 SCRIPTS = ROOT / "inference_and_evaluation"
-PUBLISHED = ROOT.parent / "shared" / "paper_results" / "results"
 COMPAT = ROOT.parent / "shared" / "tools" / "paper_compat.py"
 GOOD_JSONL = "result_qwen7B_ICL_open.jsonl"
 GOOD_CSV = "result_llava_7b_0-shot_mcqa.csv"

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from helpers import PUBLISHED
 
 from smmile.errors import UserError
 from smmile.icl_gain import average_gains, gain_latex, icl_gains, write_icl_gain
@@ -18,7 +19,6 @@ from smmile.results.reader import load_results
 from smmile.types import ResultRecord
 
 ROOT = Path(__file__).resolve().parents[1]
-PUBLISHED = ROOT.parent / "shared" / "paper_results" / "results"
 
 
 def outcome(model: str, mode: str, verdicts: dict[str, int], metric: str = "EM", ablation=None) -> Outcomes:

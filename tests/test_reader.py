@@ -5,7 +5,7 @@ import json
 from pathlib import Path
 
 import pytest
-from helpers import record
+from helpers import PUBLISHED, record
 
 from smmile.errors import UserError
 from smmile.results.naming import ResultKey
@@ -301,9 +301,6 @@ def test_load_results_filters(tmp_path):
     assert [r.key.model for r in kept] == ["qwen7B"]
     with pytest.raises(UserError, match="no result matches"):
         load_results(tmp_path, models=["gpt-4o"])
-
-
-PUBLISHED = Path(__file__).resolve().parents[2] / "shared" / "paper_results" / "results"
 
 
 @pytest.mark.skipif(not PUBLISHED.is_dir(), reason="published results not available")

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from helpers import run_script
+from helpers import PUBLISHED, run_script
 from PIL import Image
 
 from smmile.data import load_dataset_problems, resolve_source
@@ -21,7 +21,6 @@ from smmile.runner import context_metadata
 from smmile.types import Problem, ResultRecord
 
 ROOT = Path(__file__).resolve().parents[1]
-PUBLISHED = ROOT.parent / "shared" / "paper_results" / "results"
 CHROMIUM = next((p for n in ("chromium", "chromium-browser") if (p := shutil.which(n))), None)
 needs_chromium = pytest.mark.skipif(
     CHROMIUM is None, reason="no chromium binary: install Debian's chromium package (.ci/run does)"

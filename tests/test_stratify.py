@@ -9,7 +9,7 @@ from dataclasses import asdict
 from pathlib import Path
 
 import pytest
-from helpers import run_script
+from helpers import PUBLISHED, run_script
 
 from smmile.data import load_dataset_problems, resolve_source
 from smmile.errors import UserError
@@ -27,7 +27,6 @@ from smmile.stratification import (
 from smmile.types import Problem, ResultRecord, Triplet
 
 ROOT = Path(__file__).resolve().parents[1]
-PUBLISHED = ROOT.parent / "shared" / "paper_results" / "results"
 needs_published = pytest.mark.skipif(not PUBLISHED.is_dir(), reason="published results not available")
 
 

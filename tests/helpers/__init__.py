@@ -12,6 +12,8 @@ from smmile.types import ResultRecord
 
 ROOT = Path(__file__).resolve().parents[2]
 SCRIPTS = ROOT / "inference_and_evaluation"
+# the authors' published results folder, beside the project when present (tests skip without it)
+PUBLISHED = ROOT.parent / "shared" / "paper_results" / "results"
 
 
 def run_script(
