@@ -23,7 +23,7 @@ from smmile.report_html import THUMB_SIZE, write_report
 from smmile.results.reader import Result, load_results
 from smmile.stratification import check_single_dataset
 from smmile.types import Problem
-from utils import add_dataset_args, add_result_filters, run_script, script_parser
+from utils import add_dataset_args, add_result_filters, load_reference_dataset, run_script, script_parser
 
 
 def dataset_choice(args, results: Sequence[Result]) -> tuple[str | None, str | None]:
@@ -35,18 +35,9 @@ def dataset_choice(args, results: Sequence[Result]) -> tuple[str | None, str | N
 
 
 def load_problems(args, dataset: str | None, path: str | None) -> tuple[Mapping[str, Problem] | None, str]:
-    if dataset is None and path is None:
+    loaded = load_reference_dataset(args, "the examples", dataset, path)
+    if loaded is None:
         return None, ""
-    from smmile.data import load_dataset_problems, resolve_source
-
-    source = resolve_source(dataset or "smmile", args.dataset_id, path)
-    image_dir = Path(args.image_dir) if args.image_dir else None
-    try:
-        loaded = load_dataset_problems(
-            source, image_dir=image_dir, hf_cache_dir=args.hf_cache_dir, fetch_missing=False
-        )
-    except UserError as exc:
-        raise UserError(f"cannot read the examples from the dataset: {exc}") from None
     if loaded.skipped:
         print(
             f"warning: {len(loaded.skipped)} problem(s) of {loaded.dataset_id} have images missing from "

@@ -28,23 +28,21 @@ from smmile.stratification import (
     stratification_text,
 )
 from smmile.types import Problem
-from utils import add_dataset_args, add_figure_args, add_result_filters, run_script, script_parser
+from utils import (
+    add_dataset_args,
+    add_figure_args,
+    add_result_filters,
+    load_reference_dataset,
+    run_script,
+    script_parser,
+)
 
 
 def load_problems(args) -> tuple[Mapping[str, Problem] | None, str, list[str]]:
     """The dataset's problems by id when --dataset / --dataset-path is given, its name, and notes."""
-    if args.dataset is None and args.dataset_path is None:
+    loaded = load_reference_dataset(args, "the flags")
+    if loaded is None:
         return None, "the dataset", []
-    from smmile.data import load_dataset_problems, resolve_source
-
-    source = resolve_source(args.dataset or "smmile", args.dataset_id, args.dataset_path)
-    image_dir = Path(args.image_dir) if args.image_dir else None
-    try:
-        loaded = load_dataset_problems(
-            source, image_dir=image_dir, hf_cache_dir=args.hf_cache_dir, fetch_missing=False
-        )
-    except UserError as exc:
-        raise UserError(f"cannot read the flags from the dataset: {exc}") from None
     notes = []
     if loaded.skipped:
         notes.append(
