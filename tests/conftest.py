@@ -6,6 +6,11 @@ import sys
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
+
+# property tests check behaviour, not speed: no per-example deadline on a shared 2-core machine
+settings.register_profile("smmile", deadline=None, print_blob=True)
+settings.load_profile("smmile")
 
 ROOT = Path(__file__).resolve().parents[1]
 SCRIPTS = ROOT / "inference_and_evaluation"
