@@ -20,10 +20,16 @@ from pathlib import Path
 from smmile.data.loading import DEMO_ID
 from smmile.errors import UserError
 from smmile.report_html import THUMB_SIZE, write_report
-from smmile.results.reader import Result, load_results
-from smmile.stratification import check_single_dataset
+from smmile.results.reader import Result
 from smmile.types import Problem
-from utils import add_dataset_args, add_result_filters, load_reference_dataset, run_script, script_parser
+from utils import (
+    add_dataset_args,
+    add_result_filters,
+    load_reference_dataset,
+    read_results_folder,
+    run_script,
+    script_parser,
+)
 
 
 def dataset_choice(args, results: Sequence[Result]) -> tuple[str | None, str | None]:
@@ -69,12 +75,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         raise UserError("--thumb-size must be at least 16")
 
     folder = Path(args.results_dir)
-    results, notes = load_results(folder, args.model, args.inference_mode)
-    for line in notes:
-        print(line, file=sys.stderr)
-    if not results:
-        raise UserError(f"{folder}: no readable result to report")
-    check_single_dataset(results, folder)
+    results = read_results_folder(folder, "report", args.model, args.inference_mode)
     dataset, path = dataset_choice(args, results)
     problems, dataset_id = load_problems(args, dataset, path)
     if problems is None:

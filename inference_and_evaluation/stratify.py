@@ -17,12 +17,9 @@ import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-from smmile.errors import UserError
 from smmile.results.jsonl import write_output
-from smmile.results.reader import load_results
 from smmile.stratification import (
     EVAL_TYPES,
-    check_single_dataset,
     collect_scored,
     stratification_table,
     stratification_text,
@@ -33,6 +30,7 @@ from utils import (
     add_figure_args,
     add_result_filters,
     load_reference_dataset,
+    read_results_folder,
     run_script,
     script_parser,
 )
@@ -73,12 +71,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     folder = Path(args.results_dir)
-    results, notes = load_results(folder, args.model, args.inference_mode)
-    for line in notes:
-        print(line, file=sys.stderr)
-    if not results:
-        raise UserError(f"{folder}: no readable result to stratify")
-    check_single_dataset(results, folder)
+    results = read_results_folder(folder, "stratify", args.model, args.inference_mode)
     problems, dataset_label, dataset_notes = load_problems(args)
     scored, scored_notes = collect_scored(results, folder, args.eval_type, problems, dataset_label)
     for line in dataset_notes + scored_notes:

@@ -18,6 +18,7 @@ if TYPE_CHECKING:  # the run machinery is imported when a run starts, so evaluat
     from smmile.data import LoadedDataset
     from smmile.models.base import Backend
     from smmile.prompts import Profile
+    from smmile.results.reader import Result
     from smmile.runner import RunConfig, RunSummary
 
 EXIT_USER_ERROR = 2
@@ -270,6 +271,21 @@ def load_dataset_for(args: argparse.Namespace) -> LoadedDataset:
             for url in urls:
                 print(f"  {pid}: {url}", file=sys.stderr)
     return dataset
+
+
+def read_results_folder(
+    folder: Path, verb: str, models: Sequence[str] | None = None, inference_mode: str | None = None
+) -> list[Result]:
+    """The readable results of a folder (notes about the rest printed), all of one dataset."""
+    from smmile.results.reader import check_single_dataset, load_results
+
+    results, notes = load_results(folder, models, inference_mode)
+    for line in notes:
+        print(line, file=sys.stderr)
+    if not results:
+        raise UserError(f"{folder}: no readable result to {verb}")
+    check_single_dataset(results, folder)
+    return results
 
 
 def load_reference_dataset(

@@ -25,9 +25,8 @@ from smmile.errors import UserError
 from smmile.icl_gain import write_icl_gain
 from smmile.outcomes import Outcomes, collect_outcomes
 from smmile.results.jsonl import write_output
-from smmile.results.reader import load_results
+from smmile.results.reader import check_single_dataset, load_results
 from smmile.stats import bootstrap
-from smmile.stratification import check_single_dataset
 from smmile.tables import COLUMNS, display_name, latex_table, row_order, text_table
 from utils import EXIT_USER_ERROR, add_figure_args, run_script, script_parser
 

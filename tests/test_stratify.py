@@ -13,10 +13,9 @@ from helpers import PUBLISHED, run_script
 
 from smmile.data import load_dataset_problems, resolve_source
 from smmile.errors import UserError
-from smmile.results.reader import load_results
+from smmile.results.reader import check_single_dataset, load_results
 from smmile.runner import context_metadata
 from smmile.stratification import (
-    check_single_dataset,
     collect_scored,
     context_flags,
     stratification_table,

@@ -15,9 +15,8 @@ from typing import Any
 
 from .outcomes import Outcomes, collect_outcomes, paired
 from .results.jsonl import write_output
-from .results.reader import Result
+from .results.reader import Result, check_single_dataset
 from .stats import paired_bootstrap
-from .stratification import check_single_dataset
 from .tables import METRIC_ORDER, display_name, grid, latex_name, row_order
 
 Gains = dict[str, dict[str, dict[str, Any]]]  # model -> metric -> cell

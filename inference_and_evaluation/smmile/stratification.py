@@ -8,7 +8,6 @@ carry none, so their flags come from the dataset (`problems`).
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,7 +24,6 @@ EVAL_TYPES: dict[str, str] = {"em": "EM", "llm": "LLM", "mcqa": "MCQA"}  # eval 
 CONTEXT_FLAGS = ("flag_num_ICL", "flag_first_ICL_match_problem", "flag_last_ICL_match_problem")
 SPECIALITY = "speciality"
 MISSING_CELL = "--"
-PERM_ID = re.compile(r"_perm_\d+$")  # SMMILE++ problem ids: <uuid>_perm_<k>
 DATASET_HINT = "pass --dataset smmile|augmented (hub access, HF_TOKEN) or --dataset-path PATH (a local copy)"
 _MAX_LISTED = 3
 
@@ -36,23 +34,6 @@ def listed(items: Sequence[str], limit: int = _MAX_LISTED) -> str:
     """A short, comma-separated list ("a, b, c and 4 more")."""
     shown = ", ".join(items[:limit])
     return shown + (f" and {len(items) - limit} more" if len(items) > limit else "")
-
-
-def check_single_dataset(results: Iterable[Result], folder: str | Path) -> None:
-    """Raise a UserError when the results hold both SMMILE and SMMILE++ (`<uuid>_perm_<k>`) ids."""
-    plain: tuple[str, str] | None = None
-    perm: tuple[str, str] | None = None
-    for result in results:
-        for rec in result.records:
-            if PERM_ID.search(rec.problem_id):
-                perm = perm or (result.name, rec.problem_id)
-            else:
-                plain = plain or (result.name, rec.problem_id)
-            if plain and perm:
-                raise UserError(
-                    f"{folder}: mixes SMMILE and SMMILE++ results ({plain[0]} has problem {plain[1]}, "
-                    f"{perm[0]} has {perm[1]}); keep each dataset's results in a folder of its own"
-                )
 
 
 def value_key(value: Any) -> str:

@@ -9,9 +9,10 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 import sys
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -43,6 +44,9 @@ CSV_FIELDS = (
 OPEN_REQUIRED = ("problem_id", "true_answer", "generated_answer")
 _TRUE, _FALSE = {"true", "1"}, {"false", "0"}
 _MAX_LISTED = 5
+
+
+PERM_ID = re.compile(r"_perm_\d+$")  # SMMILE++ problem ids: <uuid>_perm_<k>
 
 
 @dataclass
@@ -361,3 +365,20 @@ def load_results(
         )
     kept, notes = one_per_key(chosen)
     return kept, [line for r in chosen for line in r.notices()] + notes
+
+
+def check_single_dataset(results: Iterable[Result], folder: str | Path) -> None:
+    """Raise a UserError when the results hold both SMMILE and SMMILE++ (`<uuid>_perm_<k>`) ids."""
+    plain: tuple[str, str] | None = None
+    perm: tuple[str, str] | None = None
+    for result in results:
+        for rec in result.records:
+            if PERM_ID.search(rec.problem_id):
+                perm = perm or (result.name, rec.problem_id)
+            else:
+                plain = plain or (result.name, rec.problem_id)
+            if plain and perm:
+                raise UserError(
+                    f"{folder}: mixes SMMILE and SMMILE++ results ({plain[0]} has problem {plain[1]}, "
+                    f"{perm[0]} has {perm[1]}); keep each dataset's results in a folder of its own"
+                )
