@@ -12,7 +12,7 @@ from typing import Any
 
 from .errors import UserError
 from .seeding import problem_rng
-from .types import Problem, Triplet
+from .types import Problem, Triplet, base_problem_id
 
 ICL_ORDERS = ("given", "reversed", "shuffled", "relevant-last", "relevant-first")
 KEEP = ("last", "first")
@@ -106,11 +106,6 @@ def keep_examples(examples: tuple[Triplet, ...], k: int | None, keep: str) -> tu
     if k == 0:
         return ()
     return examples[:k] if keep == "first" else examples[-k:]
-
-
-def base_problem_id(problem_id: str) -> str:
-    """SMMILE++ permutations `<uuid>_perm_<k>` share their SMMILE problem's id."""
-    return problem_id.split("_perm_")[0]
 
 
 def _group(problem: Problem, by: str) -> Any:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -15,6 +16,12 @@ Status = Literal["ok", "error"]
 
 MODES: tuple[str, ...] = ("0-shot", "ICL")
 TASK_FORMATS: tuple[str, ...] = ("open", "mcqa")
+_PERMUTATION = re.compile(r"_perm_\d+$")
+
+
+def base_problem_id(problem_id: str) -> str:
+    """The SMMILE problem a SMMILE++ permutation (`<uuid>_perm_<k>`) was made from; else the id itself."""
+    return _PERMUTATION.sub("", problem_id)
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-import re
 import sys
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
@@ -19,7 +18,7 @@ from typing import Any
 
 from ..errors import FileProblem, UserError
 from ..scoring import is_error
-from ..types import ResultRecord
+from ..types import ResultRecord, base_problem_id
 from .jsonl import read_jsonl
 from .naming import ResultFile, ResultKey, looks_like_result, parse_result_name
 from .schema import record_from_json
@@ -44,9 +43,6 @@ CSV_FIELDS = (
 OPEN_REQUIRED = ("problem_id", "true_answer", "generated_answer")
 _TRUE, _FALSE = {"true", "1"}, {"false", "0"}
 _MAX_LISTED = 5
-
-
-PERM_ID = re.compile(r"_perm_\d+$")  # SMMILE++ problem ids: <uuid>_perm_<k>
 
 
 @dataclass
@@ -373,7 +369,7 @@ def check_single_dataset(results: Iterable[Result], folder: str | Path) -> None:
     perm: tuple[str, str] | None = None
     for result in results:
         for rec in result.records:
-            if PERM_ID.search(rec.problem_id):
+            if base_problem_id(rec.problem_id) != rec.problem_id:
                 perm = perm or (result.name, rec.problem_id)
             else:
                 plain = plain or (result.name, rec.problem_id)
