@@ -28,12 +28,11 @@ from smmile.judge import (
     make_judge_backend,
 )
 from smmile.judge_cache import JudgeCache
-from smmile.models.api_common import ApiSettings
 from smmile.results.jsonl import write_atomic
 from smmile.results.reader import load_results
 from smmile.tables import comparison_table
 from smmile.types import MODES
-from utils import add_api_args, run_script, script_parser
+from utils import add_api_args, api_settings, run_script, script_parser
 
 SUFFIX = "_evaluationllm.json"
 COMPARISON = "model_comparison_llm.txt"
@@ -142,9 +141,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
 
     # The paper's judge ran with the server's default sampling: no temperature, no token limit.
-    settings = ApiSettings(
-        args.concurrency, args.max_retries, args.timeout, temperature=None, max_tokens=None
-    )
+    settings = api_settings(args, temperature=None, max_tokens=None)  # the judge: the server's sampling
     backend = make_judge_backend(args.judge_backend, args.judge_model, args.base_url, settings)
     with JudgeCache.in_folder(folder) as cache:
         try:

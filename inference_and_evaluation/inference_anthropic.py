@@ -13,8 +13,8 @@ import sys
 from collections.abc import Sequence
 
 from smmile.models.anthropic_backend import AnthropicBackend, anthropic_key, check_profile_roles
-from smmile.models.api_common import ApiSettings, check_result_id, result_id
-from utils import ModelSpec, add_api_args, common_parser, profile_for, run_models, run_script
+from smmile.models.api_common import check_result_id, result_id
+from utils import ModelSpec, add_api_args, api_settings, common_parser, profile_for, run_models, run_script
 
 DEFAULT_MODEL = "claude-3-7-sonnet-20250219"
 
@@ -30,13 +30,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     model_id = check_result_id(args.name) if args.name else result_id(args.model, strip_date=True)
     profile = profile_for(args, model_id)
     check_profile_roles(profile.icl_answer_role, model_id)
-    settings = ApiSettings(
-        concurrency=args.concurrency,
-        max_retries=args.max_retries,
-        timeout=args.timeout,
-        temperature=profile.temperature,
-        max_tokens=profile.max_new_tokens,
-    )
+    settings = api_settings(args, profile.temperature, profile.max_new_tokens)
     spec = ModelSpec(model_id, lambda: AnthropicBackend(args.model, key, settings, base_url=args.base_url))
     return run_models(args, [spec], api_model=args.model)
 

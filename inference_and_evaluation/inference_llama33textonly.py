@@ -13,9 +13,9 @@ from __future__ import annotations
 import sys
 from collections.abc import Sequence
 
-from smmile.models.api_common import ApiSettings, check_result_id
+from smmile.models.api_common import check_result_id
 from smmile.models.ollama_backend import OllamaBackend, ollama_host
-from utils import ModelSpec, add_api_args, common_parser, profile_for, run_models, run_script
+from utils import ModelSpec, add_api_args, api_settings, common_parser, profile_for, run_models, run_script
 
 MODEL_ID = "llama33textonly"
 
@@ -36,13 +36,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     model_id = check_result_id(args.name)
     profile = profile_for(args, model_id)
     paper = args.protocol == "paper"
-    settings = ApiSettings(
-        concurrency=args.concurrency,
-        max_retries=args.max_retries,
-        timeout=args.timeout,
-        temperature=args.temperature if args.temperature is not None else profile.temperature,
-        max_tokens=None if paper else profile.max_new_tokens,  # the paper sent ollama no options
-    )
+    temperature = args.temperature if args.temperature is not None else profile.temperature
+    # the paper sent ollama no options
+    settings = api_settings(args, temperature, None if paper else profile.max_new_tokens)
     host = ollama_host(args.ollama_host)
     spec = ModelSpec(model_id, lambda: OllamaBackend(args.model, host, settings))
     return run_models(args, [spec], api_model=args.model)

@@ -14,9 +14,9 @@ from __future__ import annotations
 import sys
 from collections.abc import Sequence
 
-from smmile.models.api_common import ApiSettings, check_result_id, result_id
+from smmile.models.api_common import check_result_id, result_id
 from smmile.models.openai_backend import OpenAIBackend, OpenAIService
-from utils import ModelSpec, add_api_args, common_parser, profile_for, run_models, run_script
+from utils import ModelSpec, add_api_args, api_settings, common_parser, profile_for, run_models, run_script
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -29,13 +29,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     service = OpenAIService.from_env(args.base_url)
     model_id = check_result_id(args.name) if args.name else result_id(args.model)
     profile = profile_for(args, model_id)
-    settings = ApiSettings(
-        concurrency=args.concurrency,
-        max_retries=args.max_retries,
-        timeout=args.timeout,
-        temperature=profile.temperature,
-        max_tokens=profile.max_new_tokens,
-    )
+    settings = api_settings(args, profile.temperature, profile.max_new_tokens)
     spec = ModelSpec(model_id, lambda: OpenAIBackend(args.model, service, settings))
     return run_models(args, [spec], api_model=args.model, service=service.kind)
 

@@ -16,6 +16,7 @@ from smmile.types import MODES, TASK_FORMATS
 
 if TYPE_CHECKING:  # the run machinery is imported when a run starts, so evaluation scripts stay light
     from smmile.data import LoadedDataset
+    from smmile.models.api_common import ApiSettings
     from smmile.models.base import Backend
     from smmile.prompts import Profile
     from smmile.results.reader import Result
@@ -377,6 +378,20 @@ def run_models(args: argparse.Namespace, models: Sequence[ModelSpec], **extra) -
             )
             status = EXIT_TOO_MANY_ERRORS
     return status
+
+
+def api_settings(args: argparse.Namespace, temperature: float | None, max_tokens: int | None) -> ApiSettings:
+    """The request settings of an API script: the --concurrency/--max-retries/--timeout flags and
+    the sampling the profile (or the script) asks for; None leaves a setting to the server."""
+    from smmile.models.api_common import ApiSettings
+
+    return ApiSettings(
+        concurrency=args.concurrency,
+        max_retries=args.max_retries,
+        timeout=args.timeout,
+        temperature=temperature,
+        max_tokens=max_tokens,
+    )
 
 
 def add_api_args(
