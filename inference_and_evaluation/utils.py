@@ -109,7 +109,7 @@ def common_parser(description: str, modes: Sequence[str] = MODES) -> argparse.Ar
         "--no_resume",
         dest="resume",
         action="store_false",
-        help="start over (the previous result file is kept under a .replaced-<time> name)",
+        help="start over (the previous result file and its manifest are kept under a new .replaced-<time> name)",
     )
     p.add_argument("--no-progress", dest="progress", action="store_false", help="no progress bar")
     add_ablation_args(p)

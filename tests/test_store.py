@@ -148,3 +148,41 @@ def test_outputs_get_the_permissions_of_an_ordinary_new_file(tmp_path):
     write_atomic(tmp_path / "out.json", "{}")
     (tmp_path / "plain.json").write_text("{}")
     assert os.stat(tmp_path / "out.json").st_mode == os.stat(tmp_path / "plain.json").st_mode
+
+
+class _FrozenClock:
+    """datetime with a `now` that never moves: every backup is made within the same second."""
+
+    @staticmethod
+    def now(tz=None):
+        from datetime import datetime
+
+        return datetime(2026, 1, 2, 3, 4, 5, tzinfo=tz)
+
+
+def test_no_resume_backups_within_one_second_never_collide(tmp_path, monkeypatch):
+    import smmile.results.store as store_module
+
+    monkeypatch.setattr(store_module, "datetime", _FrozenClock)
+    path = tmp_path / "result_m_ICL_open.jsonl"
+    manifest = tmp_path / "result_m_ICL_open.manifest.json"
+    contents = []
+    for n in range(3):
+        with ResultStore(path, resume=False, companions=(manifest,)) as store:
+            store.append(rec(f"p{n}", answer=str(n)))
+        manifest.write_text(json.dumps({"run": n}))
+        contents.append(path.read_bytes())
+    with ResultStore(path, resume=False, companions=(manifest,)) as store:
+        assert "kept as result_m_ICL_open.jsonl.replaced-20260102T030405Z-3" in " ".join(store.notes)
+    backups = sorted(tmp_path.glob("result_m_ICL_open.jsonl.replaced-*"))
+    assert [b.name.removeprefix("result_m_ICL_open.jsonl.") for b in backups] == [
+        "replaced-20260102T030405Z",
+        "replaced-20260102T030405Z-2",
+        "replaced-20260102T030405Z-3",
+    ]
+    assert sorted(b.read_bytes() for b in backups) == sorted(contents)
+    # each result's manifest is kept under the same suffix as the result
+    for backup in backups:
+        suffix = backup.name.removeprefix(path.name)
+        kept_manifest = json.loads((tmp_path / (manifest.name + suffix)).read_text())
+        assert f'"p{kept_manifest["run"]}"' in backup.read_text()

@@ -194,7 +194,7 @@ def run_model(config: RunConfig, dataset: LoadedDataset, backend: Backend) -> Ru
     check_resumable(config)
     manifest = read_manifest(config.manifest_path) if config.resume else None
     started = utc_now()
-    with ResultStore(config.result_path, resume=config.resume) as store:
+    with ResultStore(config.result_path, config.resume, (config.manifest_path,)) as store:
         todo = [p for p in problems if p.problem_id not in store.done]
         already = len(problems) - len(todo)
         prompts: list[tuple[Problem, Prompt, dict[str, Any]]] = []

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import fcntl
+import itertools
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -25,12 +27,47 @@ def latest_per_problem(records: list[ResultRecord]) -> dict[str, ResultRecord]:
     return chosen
 
 
+def _free_suffix(paths: Sequence[Path]) -> str:
+    """`.replaced-<UTC time>` (then `-2`, `-3`, ...) that no backup of `paths` has taken yet."""
+    stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+    for n in itertools.count(1):
+        suffix = f".replaced-{stamp}" + (f"-{n}" if n > 1 else "")
+        if not any(p.with_name(p.name + suffix).exists() for p in paths):
+            return suffix
+    raise AssertionError("unreachable")
+
+
+def _move_no_clobber(source: Path, target: Path) -> None:
+    """Rename `source` to `target`; an existing `target` is never replaced."""
+    try:
+        os.link(source, target)  # refuses an existing target
+    except FileExistsError:
+        raise UserError(f"{target}: already exists; {source} was left in place") from None
+    except OSError:  # a file system without hard links
+        if target.exists():
+            raise UserError(f"{target}: already exists; {source} was left in place") from None
+        os.rename(source, target)
+        return
+    source.unlink()
+
+
+def keep_previous(path: Path, *companions: Path) -> Path:
+    """Move `path` and its companions that exist aside under one backup suffix that no earlier
+    backup uses (so two --no-resume runs in one second keep both); returns `path`'s backup."""
+    present = [p for p in (path, *companions) if p.exists()]
+    suffix = _free_suffix(present)
+    for p in present:
+        _move_no_clobber(p, p.with_name(p.name + suffix))
+    return path.with_name(path.name + suffix)
+
+
 @dataclass
 class ResultStore:
     """Appends records to `path`; on open, drops a torn last line and superseded records."""
 
     path: Path
     resume: bool = True
+    companions: tuple[Path, ...] = ()  # files kept beside the result under the same backup suffix
     notes: list[str] = field(default_factory=list)
     _fh: IO[str] | None = None
     _lock: IO[str] | None = None
@@ -43,9 +80,7 @@ class ResultStore:
             if self.resume:
                 self._load_and_compact()
             else:
-                stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
-                kept = self.path.with_name(f"{self.path.name}.replaced-{stamp}")
-                os.replace(self.path, kept)
+                kept = keep_previous(self.path, *self.companions)
                 self.notes.append(f"--no-resume: previous results kept as {kept.name}")
         self._fh = open(self.path, "a", encoding="utf-8")  # noqa: SIM115 (held until close)
         return self
