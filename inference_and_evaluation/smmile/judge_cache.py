@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .errors import FileProblem
+from .results.jsonl import valid_utf8
 from .results.manifest import utc_now
 
 FILE_NAME = "judge_cache.sqlite"
@@ -72,7 +73,7 @@ class JudgeCache:
         """Keep one judgement at once (a killed run keeps what it had)."""
         self._db.execute(
             "INSERT OR REPLACE INTO judgements VALUES (?, ?, ?, ?, ?, ?)",
-            (backend, model, prompt_sha256, reply, verdict, utc_now()),
+            (backend, model, prompt_sha256, valid_utf8(reply)[0], verdict, utc_now()),
         )
         self._db.commit()
 

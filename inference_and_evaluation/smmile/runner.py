@@ -86,6 +86,7 @@ class RunSummary:
     errors: int
     elapsed_seconds: float
     notes: list[str] = field(default_factory=list)
+    replaced_characters: int = 0  # lone surrogates replaced by U+FFFD in the records written now
 
     @property
     def error_rate(self) -> float:
@@ -233,11 +234,20 @@ def run_model(config: RunConfig, dataset: LoadedDataset, backend: Backend) -> Ru
         elapsed = time.perf_counter() - t0
         records = store.records
         notes = list(store.notes)
+        replaced = store.replaced_characters
+        if store.replaced_characters:
+            notes.append(
+                f"{config.result_path}: {store.replaced_characters} character(s) that UTF-8 cannot store "
+                f"(lone surrogates) replaced by U+FFFD in {len(store.replaced_in)} record(s), e.g. problem "
+                f"{store.replaced_in[0]}; counted in each record's invalid_characters_replaced"
+            )
 
     selected_ids = {p.problem_id for p in problems}
     ok = sum(1 for pid, r in records.items() if pid in selected_ids and r.status == "ok")
     errors = sum(1 for pid, r in records.items() if pid in selected_ids and r.status != "ok")
-    summary = RunSummary(config.result_path, len(problems), already, len(todo), ok, errors, elapsed, notes)
+    summary = RunSummary(
+        config.result_path, len(problems), already, len(todo), ok, errors, elapsed, notes, replaced
+    )
     manifest["backend"] = scrub(backend.describe())  # what the run learnt (e.g. images it resized)
     manifest["finished_at"] = utc_now()
     manifest["elapsed_seconds"] = round(elapsed, 3)
@@ -248,6 +258,7 @@ def run_model(config: RunConfig, dataset: LoadedDataset, backend: Backend) -> Ru
         attempted=len(todo),
         ok=ok,
         error=errors,
+        invalid_characters_replaced=replaced,
     )
     write_manifest(config.manifest_path, manifest)
     return summary

@@ -183,3 +183,5 @@ class ResultRecord:
     latency_s: float | None = None
     usage: dict[str, Any] | None = None
     finished_at: str | None = None
+    # characters that valid UTF-8 cannot store (lone surrogates) replaced by U+FFFD when written
+    invalid_characters_replaced: int | None = None

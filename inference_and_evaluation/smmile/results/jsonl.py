@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import tempfile
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -60,8 +61,30 @@ def read_jsonl(path: str | Path) -> JsonlContent:
     return content
 
 
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def valid_utf8(text: str) -> tuple[str, int]:
+    """`text` as valid UTF-8 can hold it, and how many characters had to be replaced.
+
+    A lone UTF-16 surrogate (e.g. half an emoji, as a JSON reply may hold: `"\\ud83d"`) cannot be
+    stored; it becomes U+FFFD. A complete surrogate pair becomes the character it stands for.
+    Every text this package writes to disk passes through here.
+    """
+    if not _SURROGATE.search(text):
+        return text, 0
+    before = text.count("\ufffd")
+    fixed = text.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "replace")
+    return fixed, fixed.count("\ufffd") - before
+
+
+def dumps_counted(obj: dict[str, Any]) -> tuple[str, int]:
+    """One JSON line (non-ASCII kept readable) and how many characters `valid_utf8` replaced."""
+    return valid_utf8(json.dumps(obj, ensure_ascii=False, sort_keys=False))
+
+
 def dumps(obj: dict[str, Any]) -> str:
-    return json.dumps(obj, ensure_ascii=False, sort_keys=False)
+    return dumps_counted(obj)[0]
 
 
 def append_line(fh: IO[str], obj: dict[str, Any]) -> None:
@@ -78,7 +101,7 @@ def write_atomic(path: str | Path, text: str) -> None:
     try:
         os.fchmod(fd, _FILE_MODE)
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
+            fh.write(valid_utf8(text)[0])
             fh.flush()
             os.fsync(fh.fileno())
         os.replace(tmp, path)

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import dataclasses
 import fcntl
 import itertools
+import json
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -13,7 +15,7 @@ from typing import IO
 
 from ..errors import FileProblem, UserError
 from ..types import ResultRecord
-from .jsonl import append_line, read_jsonl, write_jsonl_atomic
+from .jsonl import dumps, dumps_counted, read_jsonl, write_jsonl_atomic
 from .schema import record_from_json, record_to_json
 
 
@@ -69,6 +71,8 @@ class ResultStore:
     resume: bool = True
     companions: tuple[Path, ...] = ()  # files kept beside the result under the same backup suffix
     notes: list[str] = field(default_factory=list)
+    replaced_characters: int = 0  # lone surrogates replaced in the records this store wrote
+    replaced_in: list[str] = field(default_factory=list)  # the problems whose records they were in
     _fh: IO[str] | None = None
     _lock: IO[str] | None = None
     _records: dict[str, ResultRecord] = field(default_factory=dict)
@@ -116,8 +120,17 @@ class ResultStore:
         return dict(self._records)
 
     def append(self, record: ResultRecord) -> None:
+        """Write one record and flush it; text UTF-8 cannot hold is replaced and counted in it."""
         assert self._fh is not None, "store is not open"
-        append_line(self._fh, record_to_json(record))
+        line, replaced = dumps_counted(record_to_json(record))
+        if replaced:
+            record = record_from_json(json.loads(line))
+            record = dataclasses.replace(record, invalid_characters_replaced=replaced)
+            line = dumps(record_to_json(record))
+            self.replaced_characters += replaced
+            self.replaced_in.append(record.problem_id)
+        self._fh.write(line + "\n")
+        self._fh.flush()
         self._records[record.problem_id] = record
 
     def compact(self) -> None:

@@ -1,0 +1,104 @@
+"""Faults and hostile input end in one line and a non-zero exit, never a traceback, and nothing
+already written is lost: text UTF-8 cannot hold, signals, full disks, unwritable outputs."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+from helpers import run_script
+from loopback import OpenAIServer
+from loopback.harness import script_env
+
+from smmile.data import DEMO_DIR
+from smmile.results.jsonl import read_jsonl, valid_utf8
+from smmile.results.store import ResultStore
+from smmile.types import ResultRecord
+
+KEY = "sk-loopback-faults-7d2a"
+HALF_EMOJI = "\ud83d"  # a lone surrogate: half of an emoji's UTF-16 pair
+
+
+def demo_copy(folder: Path, change=None) -> Path:
+    """The demo dataset as a local JSONL copy, each row passed through `change` first."""
+    folder.mkdir(parents=True)
+    shutil.copytree(DEMO_DIR / "images", folder / "images")
+    rows = [json.loads(line) for line in (DEMO_DIR / "data.jsonl").read_text("utf-8").splitlines()]
+    rows = [change(i, dict(r)) if change else r for i, r in enumerate(rows)]
+    (folder / "data.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows if r), "utf-8")
+    return folder
+
+
+def rows_of(path: Path) -> list[dict]:
+    return read_jsonl(path).rows
+
+
+def one_line_error(proc) -> str:
+    """The stderr of a failed script: one line, no traceback."""
+    assert "Traceback" not in proc.stderr, proc.stderr
+    lines = [line for line in proc.stderr.splitlines() if line.startswith("error")]
+    assert len(lines) == 1, proc.stderr
+    return lines[0]
+
+
+# --- text that UTF-8 cannot store --------------------------------------------------------------------
+
+
+def test_valid_utf8_replaces_lone_surrogates_and_joins_pairs():
+    assert valid_utf8("plain é text") == ("plain é text", 0)
+    assert valid_utf8(f"a{HALF_EMOJI}b\udc00") == ("a\ufffdb\ufffd", 2)
+    assert valid_utf8("already \ufffd and \ud83d\ude00") == ("already \ufffd and \U0001f600", 0)
+
+
+def test_a_reply_with_a_lone_surrogate_is_recorded_and_counted(tmp_path):
+    with OpenAIServer(reply=lambda request: f"Yes {HALF_EMOJI}") as server:
+        args = ["--dataset", "demo", "--output-dir", tmp_path / "results", "--no-progress"]
+        args += ["--base-url", server.url + "/v1"]
+        proc = run_script("inference_openai.py", *args, env=script_env(OPENAI_API_KEY=KEY))
+        assert proc.returncode == 0, proc.stderr
+        path = tmp_path / "results_demo" / "result_gpt-4o_ICL_open.jsonl"
+        path.read_bytes().decode("utf-8")  # valid UTF-8 on disk
+        rows = rows_of(path)
+        assert rows and all(r["status"] == "ok" for r in rows)
+        assert {r["full_response"] for r in rows} == {"Yes \ufffd"}
+        assert {r["invalid_characters_replaced"] for r in rows} == {2}  # full response + answer
+        assert f"{2 * len(rows)} character(s) that UTF-8 cannot store" in proc.stdout
+        manifest = json.loads((path.with_name("result_gpt-4o_ICL_open.manifest.json")).read_text("utf-8"))
+        assert manifest["runs"][-1]["invalid_characters_replaced"] == 2 * len(rows)
+        # a re-run finds every problem done: nothing is sent again
+        again = run_script("inference_openai.py", *args, env=script_env(OPENAI_API_KEY=KEY))
+        assert again.returncode == 0 and f"{len(rows)} already done" in again.stdout
+
+
+def test_a_dataset_row_with_a_lone_surrogate_is_recorded(tmp_path):
+    def poison(i, row):
+        if row["problem_id"] == first and row["order"] == last:  # a query's question
+            row["question"] += HALF_EMOJI
+        return row
+
+    demo_rows = [json.loads(line) for line in (DEMO_DIR / "data.jsonl").read_text("utf-8").splitlines()]
+    first = demo_rows[0]["problem_id"]
+    last = max(r["order"] for r in demo_rows if r["problem_id"] == first)
+
+    data = demo_copy(tmp_path / "data", poison)
+    assert b"\\ud83d" in (data / "data.jsonl").read_bytes()
+    out = tmp_path / "results"
+    proc = run_script("inference_baselines.py", "--dataset-path", data, "--output-dir", out, "--no-progress")
+    assert proc.returncode == 0, proc.stderr
+    for name in ("result_majority_ICL_open.jsonl", "result_random_ICL_open.jsonl"):
+        rows = rows_of(out / name)
+        (hit,) = [r for r in rows if r["invalid_characters_replaced"]]
+        assert hit["final_question"].endswith("\ufffd") and hit["invalid_characters_replaced"] == 1
+        assert all(r["status"] == "ok" for r in rows)
+
+
+def test_store_keeps_the_replaced_text_through_compaction(tmp_path):
+    path = tmp_path / "r.jsonl"
+    with ResultStore(path) as store:
+        store.append(ResultRecord("p1", full_response=f"x{HALF_EMOJI}", generated_answer=HALF_EMOJI))
+        store.append(ResultRecord("p2", full_response="fine"))
+        assert store.replaced_characters == 2 and store.replaced_in == ["p1"]
+    rows = {r["problem_id"]: r for r in rows_of(path)}
+    assert rows["p1"]["full_response"] == "x\ufffd" and rows["p1"]["invalid_characters_replaced"] == 2
+    assert rows["p2"]["invalid_characters_replaced"] is None
