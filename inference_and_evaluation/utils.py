@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 from smmile.ablations import ICL_ORDERS, IRRELEVANT_FROM, KEEP, POSITIONS, Ablation
 from smmile.errors import UserError
+from smmile.redaction import redact
 from smmile.types import MODES, TASK_FORMATS
 
 if TYPE_CHECKING:  # the run machinery is imported when a run starts, so evaluation scripts stay light
@@ -31,7 +32,7 @@ def run_script(main: Callable[[Sequence[str] | None], int], argv: Sequence[str] 
     try:
         return int(main(argv) or 0)
     except UserError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        print(f"error: {redact(str(exc))}", file=sys.stderr)
         return EXIT_USER_ERROR
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)

@@ -21,41 +21,21 @@ from abc import abstractmethod
 from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
-from urllib.parse import urlsplit, urlunsplit
 
 from ..errors import UserError
+from ..redaction import REDACTED, public_url, redact  # noqa: F401 (the backends import them here)
 from ..types import Image, ImageRef, Prompt, Response
 from .base import Backend
 
 T = TypeVar("T")
 R = TypeVar("R")
 
-REDACTED = "[redacted]"
 MAX_ERROR_CHARS = 600
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 _SHRINK_STEPS = 12
 
 
 # --- secrets ---------------------------------------------------------------------------------------
-
-
-def redact(text: str, secrets: Sequence[str]) -> str:
-    """`text` with every secret replaced (an error message may quote a key or a header)."""
-    for secret in secrets:
-        if secret and len(secret) >= 4:
-            text = text.replace(secret, REDACTED)
-    return text
-
-
-def public_url(url: str | None) -> str | None:
-    """A URL fit for a manifest: no user, password, query or fragment."""
-    if not url:
-        return url
-    parts = urlsplit(url)
-    host = parts.hostname or ""
-    if parts.port:
-        host = f"{host}:{parts.port}"
-    return urlunsplit((parts.scheme, host, parts.path, "", ""))
 
 
 def error_text(exc: BaseException, secrets: Sequence[str]) -> str:

@@ -13,6 +13,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+from ..redaction import redact, redact_all
 from .jsonl import write_json_atomic
 
 PACKAGES = (
@@ -79,7 +80,7 @@ def environment() -> dict[str, Any]:
         "platform": platform.platform(),
         "host": socket.gethostname(),
         "git_commit": git_commit(),
-        "argv": sys.argv,
+        "argv": [redact(arg) for arg in sys.argv],  # a --base-url may hold user:password
     }
 
 
@@ -91,4 +92,5 @@ def read_manifest(path: Path) -> dict[str, Any] | None:
 
 
 def write_manifest(path: Path, manifest: dict[str, Any]) -> None:
-    write_json_atomic(path, manifest)
+    """Write `manifest` with every string redacted (URL credentials, secret query values)."""
+    write_json_atomic(path, redact_all(manifest))
