@@ -12,8 +12,11 @@ from smmile.types import ResultRecord
 
 ROOT = Path(__file__).resolve().parents[2]
 SCRIPTS = ROOT / "inference_and_evaluation"
-# the authors' published results folder, beside the project when present (tests skip without it)
-PUBLISHED = ROOT.parent / "shared" / "paper_results" / "results"
+# the authors' published results, beside the project when present (tests skip without them);
+# SMMILE_PAPER_RESULTS names another copy of the paper_results folder
+PAPER_RESULTS = Path(os.environ.get("SMMILE_PAPER_RESULTS") or ROOT.parent / "shared" / "paper_results")
+PUBLISHED = PAPER_RESULTS / "results"
+MCQA_REPLIES = PAPER_RESULTS / "mcqa_replies_smmile.jsonl"  # the authors' MCQA replies and selections
 
 
 def run_script(

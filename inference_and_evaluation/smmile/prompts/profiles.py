@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
+from .extract import EXTRACTORS, LENIENT, LENIENT_API, LENIENT_ECHO, MEDR1, ROBUST, STRICT, Extractor
+from .extract_robust import RobustExtractor
 from .templates import S1, S2
 
 PROTOCOLS: tuple[str, ...] = ("paper", "unified")
@@ -19,7 +21,6 @@ _CHOICES: dict[str, tuple[object, ...]] = {
     "conversation": ("chat", "medr1", "textonly"),
     "mcqa_template": ("T1", "T2", "T2L", "medr1", "textonly"),
     "option_style": ("shuffled", "medr1"),
-    "extractor": ("lenient", "strict", "medr1"),
     "chat_format": ("native", "mistral_inst"),
     "baseline": (None, "random", "majority"),
 }
@@ -37,7 +38,8 @@ class Profile:
     examples as text) or "textonly" (one text-only user turn, prompts P0/P1).
     mcqa_template: T1, T2, T2L (T2 + the Llama lines), "medr1" or "textonly" (text-only frame + T1).
     option_style: "shuffled" (`L. answer` lines, shuffled per problem) or "medr1" (`L) answer`, in
-    letter order). extractor: "lenient", "strict" or "medr1".
+    letter order). extractor: how MCQA replies are read (an `Extractor`: its markers, rules and when
+    the option-text fallback runs; the unified protocol's robust one).
     chat_format: "native" (the model's own chat template) or "mistral_inst" (`[INST] ... [/INST]`).
     temperature: sampling temperature; None leaves the backend's default (sampling on).
     baseline: "random" / "majority" for the two baselines, else None.
@@ -52,7 +54,7 @@ class Profile:
     conversation: str = "chat"
     mcqa_template: str = "T1"
     option_style: str = "shuffled"
-    extractor: str = "lenient"
+    extractor: Extractor | RobustExtractor = LENIENT
     chat_format: str = "native"
     temperature: float | None = 0.0
     max_new_tokens: int = 512
@@ -63,6 +65,10 @@ class Profile:
             value = getattr(self, name)
             if value not in allowed:
                 raise ValueError(f"profile {self.name!r}: {name}={value!r} is not one of {allowed}")
+        if self.extractor not in EXTRACTORS.values():
+            raise ValueError(
+                f"profile {self.name!r}: extractor {self.extractor!r} is not one of {tuple(EXTRACTORS)}"
+            )
         if (self.conversation == "textonly") != (self.images == "none"):
             raise ValueError(f"profile {self.name!r}: a text-only conversation goes with images='none'")
         if (self.conversation == "textonly") != (self.mcqa_template == "textonly"):
@@ -92,10 +98,12 @@ def _paper_profiles() -> dict[str, Profile]:
         "llavaonevision_7b",
     ]
     profiles = {name: _default(name) for name in defaults}
+    # LLaVA-1.5's scripts read the decoded prompt echo, whose assistant marker let the text fallback run
+    profiles.update({name: Profile(name=name, extractor=LENIENT_ECHO) for name in ("llava_7b", "llava_13b")})
     profiles.update(
         {
             "llama32_vision_90b": Profile(
-                name="llama32_vision_90b", icl_answer_suffix="\n", mcqa_template="T2L", extractor="strict"
+                name="llama32_vision_90b", icl_answer_suffix="\n", mcqa_template="T2L", extractor=STRICT
             ),
             "MedVLM-R1": Profile(
                 name="MedVLM-R1",
@@ -103,14 +111,22 @@ def _paper_profiles() -> dict[str, Profile]:
                 conversation="medr1",
                 mcqa_template="medr1",
                 option_style="medr1",
-                extractor="medr1",
+                extractor=MEDR1,
             ),
             "medgemma_4b": Profile(
-                name="medgemma_4b", system_prompt=S1, text_first=True, mcqa_template="T2", extractor="strict"
+                name="medgemma_4b", system_prompt=S1, text_first=True, mcqa_template="T2", extractor=STRICT
             ),
             "llavamed": Profile(name="llavamed", chat_format="mistral_inst"),
-            "claude-3-7-sonnet": Profile(name="claude-3-7-sonnet", system_prompt=S2, text_first=True),
-            "gpt-4o": Profile(name="gpt-4o", system_prompt=S2, text_first=True, icl_answer_role="system"),
+            "claude-3-7-sonnet": Profile(
+                name="claude-3-7-sonnet", system_prompt=S2, text_first=True, extractor=LENIENT_API
+            ),
+            "gpt-4o": Profile(
+                name="gpt-4o",
+                system_prompt=S2,
+                text_first=True,
+                icl_answer_role="system",
+                extractor=LENIENT_API,
+            ),
             "llama33textonly": Profile(
                 name="llama33textonly",
                 images="none",
@@ -135,17 +151,19 @@ _TEXT_ONLY_FACTS = ("images", "conversation", "mcqa_template")
 def get_profile(model_id: str, protocol: str = "paper") -> Profile:
     """The profile of `model_id` under `protocol` ("paper" or "unified").
 
-    An unknown model id (a custom or served model) gets the default profile under its own name.
-    Under "unified" every model gets the default conversation; a model that cannot see images keeps
-    its text-only frames, and a model keeps its chat format (e.g. LLaVA-Med's Mistral instruct turns).
+    An unknown model id (a custom or served model) has no paper script to reproduce: it gets the
+    unified profile (default conversation, robust extractor) under its own name, whatever `protocol`.
+    Under "unified" every model gets the default conversation and the robust extractor; a model that
+    cannot see images keeps its text-only frames, and a model keeps its chat format (e.g. LLaVA-Med's
+    Mistral instruct turns).
     """
     if protocol not in PROTOCOLS:
         raise ValueError(f"unknown protocol {protocol!r}; expected one of {', '.join(PROTOCOLS)}")
     paper = PAPER_PROFILES.get(model_id) or _default(model_id)
-    if protocol == "paper":
+    if protocol == "paper" and model_id in PAPER_PROFILES:
         return paper
     keep = _MODEL_FACTS + (_TEXT_ONLY_FACTS if not paper.sees_images else ())
-    return replace(_default(model_id), **{name: getattr(paper, name) for name in keep})
+    return replace(_default(model_id), extractor=ROBUST, **{name: getattr(paper, name) for name in keep})
 
 
 __all__ = ["PAPER_PROFILES", "PROTOCOLS", "Profile", "get_profile"]
