@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -11,7 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from smmile.ablations import ICL_ORDERS, IRRELEVANT_FROM, KEEP, POSITIONS, Ablation
-from smmile.errors import UserError
+from smmile.errors import Interrupted, UserError
 from smmile.redaction import redact
 from smmile.types import MODES, TASK_FORMATS
 
@@ -27,16 +28,36 @@ EXIT_USER_ERROR = 2
 EXIT_TOO_MANY_ERRORS = 3
 
 
+def _stop_on(signum: int, frame) -> None:
+    raise Interrupted(signum)
+
+
 def run_script(main: Callable[[Sequence[str] | None], int], argv: Sequence[str] | None = None) -> int:
-    """Run a script's main(); a UserError becomes one line on stderr and exit status 2."""
+    """Run a script's main(); every failure it can explain ends here as one line on stderr.
+
+    A UserError exits 2; SIGINT (Ctrl-C) and SIGTERM (scancel, kill) stop the run with 130 / 143
+    once what was written has been flushed and closed.
+    """
+    previous = signal.getsignal(signal.SIGTERM)
+    if previous == signal.SIG_DFL:  # a SIGTERM that was ignored on purpose stays ignored
+        signal.signal(signal.SIGTERM, _stop_on)
     try:
         return int(main(argv) or 0)
     except UserError as exc:
         print(f"error: {redact(str(exc))}", file=sys.stderr)
         return EXIT_USER_ERROR
-    except KeyboardInterrupt:
-        print("interrupted", file=sys.stderr)
-        return 130
+    except KeyboardInterrupt as exc:
+        signum = getattr(exc, "signum", signal.SIGINT)
+        where = getattr(exc, "where", None)
+        kept = f"{where} keeps every record written so far" if where else "what was written is kept"
+        print(
+            f"interrupted by {signal.Signals(signum).name}: {kept}; re-run the same command to continue",
+            file=sys.stderr,
+        )
+        return 128 + signum
+    finally:
+        if previous == signal.SIG_DFL:
+            signal.signal(signal.SIGTERM, signal.SIG_DFL)
 
 
 class _Parser(argparse.ArgumentParser):
@@ -368,6 +389,8 @@ def run_models(args: argparse.Namespace, models: Sequence[ModelSpec], **extra) -
         backend = spec.make_backend()
         try:
             summary = run_model(config, dataset, backend)
+        except KeyboardInterrupt as exc:  # name the file that keeps what was written
+            raise Interrupted(getattr(exc, "signum", signal.SIGINT), config.result_path) from None
         finally:
             backend.close()
         print(report(summary))

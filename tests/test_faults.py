@@ -5,9 +5,14 @@ from __future__ import annotations
 
 import json
 import shutil
+import signal
+import subprocess
+import sys
+import time
 from pathlib import Path
 
-from helpers import run_script
+import pytest
+from helpers import ROOT, SCRIPTS, run_script
 from loopback import OpenAIServer
 from loopback.harness import script_env
 
@@ -18,6 +23,9 @@ from smmile.types import ResultRecord
 
 KEY = "sk-loopback-faults-7d2a"
 HALF_EMOJI = "\ud83d"  # a lone surrogate: half of an emoji's UTF-16 pair
+N_PROBLEMS = len(
+    {json.loads(line)["problem_id"] for line in (DEMO_DIR / "data.jsonl").open(encoding="utf-8")}
+)
 
 
 def demo_copy(folder: Path, change=None) -> Path:
@@ -102,3 +110,62 @@ def test_store_keeps_the_replaced_text_through_compaction(tmp_path):
     rows = {r["problem_id"]: r for r in rows_of(path)}
     assert rows["p1"]["full_response"] == "x\ufffd" and rows["p1"]["invalid_characters_replaced"] == 2
     assert rows["p2"]["invalid_characters_replaced"] is None
+
+
+# --- signals: Ctrl-C and SIGTERM -------------------------------------------------------------------
+
+
+def stop_part_way(cmd: list, path: Path, signum: int, env=None) -> tuple[subprocess.CompletedProcess, int]:
+    """Start `cmd`, send `signum` once `path` holds two records; (the finished process, records kept)."""
+    proc = subprocess.Popen(
+        [sys.executable, *map(str, cmd)],
+        cwd=SCRIPTS,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and not (path.exists() and path.read_text().count("\n") >= 2):
+        time.sleep(0.02)
+    proc.send_signal(signum)
+    out, err = proc.communicate(timeout=60)
+    content = read_jsonl(path)
+    assert not content.torn_tail
+    return subprocess.CompletedProcess(proc.args, proc.returncode, out, err), len(content.rows)
+
+
+def check_stopped(proc, signum: int, path: Path) -> None:
+    assert proc.returncode == 128 + signum, proc.stderr
+    assert "Traceback" not in proc.stderr and "Exception ignored" not in proc.stderr, proc.stderr
+    (line,) = proc.stderr.strip().splitlines()
+    assert line.startswith(f"interrupted by {signal.Signals(signum).name}: {path} keeps every record")
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
+def test_api_run_stops_on_a_signal_in_one_line_and_resumes(tmp_path, signum):
+    with OpenAIServer(latency=0.3) as server:
+        cmd = ["inference_openai.py", "--dataset", "demo", "--output-dir", tmp_path / "results"]
+        cmd += ["--no-progress", "--base-url", server.url + "/v1", "--concurrency", "2"]
+        path = tmp_path / "results_demo" / "result_gpt-4o_ICL_open.jsonl"
+        proc, kept = stop_part_way(cmd, path, signum, env=script_env(OPENAI_API_KEY=KEY))
+        check_stopped(proc, signum, path)
+        assert kept >= 2
+        again = run_script(*cmd, env=script_env(OPENAI_API_KEY=KEY))
+        assert again.returncode == 0, again.stderr
+        assert f"{kept} already done" in again.stdout
+        rows = rows_of(path)
+        assert len(rows) == len({r["problem_id"] for r in rows}) == N_PROBLEMS
+        assert all(r["status"] == "ok" for r in rows)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
+def test_local_run_stops_on_a_signal_in_one_line(tmp_path, signum):
+    cmd = [ROOT / "tests" / "helpers" / "slow_baseline.py", "--dataset", "demo"]
+    cmd += ["--output-dir", tmp_path / "results", "--no-progress", "--delay", "0.2"]
+    path = tmp_path / "results_demo" / "result_majority_ICL_open.jsonl"
+    proc, kept = stop_part_way(cmd, path, signum)
+    check_stopped(proc, signum, path)
+    assert 2 <= kept < N_PROBLEMS

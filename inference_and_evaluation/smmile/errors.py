@@ -16,3 +16,12 @@ class FileProblem(UserError):
         self.path = Path(path)
         self.problem = problem
         super().__init__(f"{path}: {problem}")
+
+
+class Interrupted(KeyboardInterrupt):
+    """SIGINT or SIGTERM: the run stops, keeping everything it has written (`where`, if known)."""
+
+    def __init__(self, signum: int, where: str | Path | None = None):
+        self.signum = signum
+        self.where = where
+        super().__init__(signum)

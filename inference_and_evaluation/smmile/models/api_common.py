@@ -220,7 +220,10 @@ def stream_concurrently(
 
         tasks = [loop.create_task(worker()) for _ in range(max(1, min(concurrency, len(items))))]
         for _ in range(len(items)):
-            yield loop.run_until_complete(done.get())
+            getter = loop.create_task(done.get())
+            tasks.append(getter)  # cancelled with the workers when interrupted (Ctrl-C) while waiting
+            yield loop.run_until_complete(getter)
+            tasks.remove(getter)
     finally:
         for task in tasks:
             task.cancel()
