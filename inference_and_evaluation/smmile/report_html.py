@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from .data.images import oriented
 from .errors import FileProblem, UserError
 from .outcomes import JUDGE_SUFFIX, collect_outcomes, judge_verdicts
 from .results.reader import Result
@@ -164,7 +165,7 @@ class ImageStore:
             data = ref.read_bytes()
             with Image.open(io.BytesIO(data)) as img:
                 fmt = (img.format or "png").lower()
-                thumb = img.convert("RGB")
+                thumb = oriented(img).convert("RGB")
             thumb.thumbnail((self.size, self.size))
             out = io.BytesIO()
             thumb.save(out, format="JPEG", quality=85)

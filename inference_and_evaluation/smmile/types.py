@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import io
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -49,11 +48,10 @@ class ImageRef:
         return self.path.read_bytes()
 
     def open(self):
-        """The decoded image as an RGB PIL image."""
-        from PIL import Image
+        """The decoded image as an RGB PIL image, EXIF orientation applied (data.images.decode_rgb)."""
+        from .data.images import decode_rgb
 
-        with Image.open(io.BytesIO(self.read_bytes())) as img:
-            return img.convert("RGB")
+        return decode_rgb(self.read_bytes())
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,5 @@
-"""Missing images: file names derived from an image URL, lookup in a folder, fetch and save.
+"""Images: decoding as the model sees them; missing images: file names derived from an image URL,
+lookup in a folder, fetch and save.
 
 A URL never makes this module read or write outside the image folder: a name with a path
 separator, a NUL, a ".." or a leading dot is never used as-is, every final path is checked with
@@ -87,6 +88,25 @@ def _inside(folder: Path, name: str) -> Path | None:
     except (OSError, RuntimeError, ValueError):
         return None
     return path
+
+
+def oriented(img):
+    """`img` as it is meant to be seen: its EXIF orientation applied, as the `datasets` Image
+    feature applies it when it decodes the hub's images (so a local copy gives the same pixels)."""
+    from PIL import ExifTags, ImageOps
+
+    if img.getexif().get(ExifTags.Base.Orientation) is None:
+        return img
+    return ImageOps.exif_transpose(img)
+
+
+def decode_rgb(data: bytes):
+    """The image in `data` as an RGB PIL image, EXIF orientation applied (every image source)."""
+    from PIL import Image
+
+    with Image.open(io.BytesIO(data)) as img:
+        img.load()
+        return oriented(img).convert("RGB")
 
 
 def _is_image(data: bytes) -> bool:

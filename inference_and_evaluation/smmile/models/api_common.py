@@ -22,6 +22,7 @@ from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
+from ..data.images import oriented
 from ..errors import UserError
 from ..redaction import REDACTED, public_url, redact  # noqa: F401 (the backends import them here)
 from ..types import Image, ImageRef, Prompt, Response
@@ -128,7 +129,8 @@ class ImageEncoder:
         from PIL import Image as PILImage
 
         raw = ref.read_bytes()
-        with PILImage.open(io.BytesIO(raw)) as opened:
+        with PILImage.open(io.BytesIO(raw)) as stored:
+            opened = oriented(stored)  # EXIF orientation applied, as for every image source
             mode, size = opened.mode, opened.size
             reasons: list[str] = []
             target = size
@@ -138,7 +140,8 @@ class ImageEncoder:
                 extra = f" ({n_images} images in the request)" if many else ""
                 reasons.append(f"longest side over {cap} px{extra}")
             img = None
-            if target == size and raw.startswith(PNG_SIGNATURE) and mode in ("RGB", "RGBA"):
+            as_stored = opened is stored and raw.startswith(PNG_SIGNATURE)
+            if target == size and as_stored and mode in ("RGB", "RGBA"):
                 data = raw  # already what the provider takes: no decoding, no re-encoding
             else:
                 img = opened.copy() if mode in ("RGB", "RGBA") else opened.convert("RGB")
