@@ -259,6 +259,24 @@ def add_result_filters(p: argparse.ArgumentParser, verb: str = "use") -> None:
     )
 
 
+def add_bootstrap_args(p: argparse.ArgumentParser) -> None:
+    """--n-bootstrap (1000) and --seed (42) of the bootstrap, as the paper's."""
+    p.add_argument(
+        "--n-bootstrap",
+        "--n_bootstrap",
+        dest="n_bootstrap",
+        type=int,
+        default=1000,
+        help="bootstrap resamples",
+    )
+    p.add_argument("--seed", type=int, default=42, help="bootstrap seed")
+
+
+def check_bootstrap_args(args: argparse.Namespace) -> None:
+    if args.n_bootstrap < 1:
+        raise UserError("--n-bootstrap must be at least 1")
+
+
 def add_figure_args(p: argparse.ArgumentParser, what: str) -> None:
     """--figures-dir (default ../figures, or $SMMILE_FIGURES_DIR) and --no-figures."""
     p.add_argument(

@@ -21,14 +21,20 @@ from pathlib import Path
 from typing import Any
 
 from smmile.ablation_report import ablation_latex, ablation_table, ablation_text
-from smmile.errors import UserError
 from smmile.icl_gain import write_icl_gain
 from smmile.outcomes import Outcomes, collect_outcomes
 from smmile.results.jsonl import write_output
 from smmile.results.reader import check_single_dataset, load_results
 from smmile.stats import bootstrap
 from smmile.tables import COLUMNS, display_name, latex_table, row_order, text_table
-from utils import EXIT_USER_ERROR, add_figure_args, run_script, script_parser
+from utils import (
+    EXIT_USER_ERROR,
+    add_bootstrap_args,
+    add_figure_args,
+    check_bootstrap_args,
+    run_script,
+    script_parser,
+)
 
 
 def interval_lines(cells: dict[str, Any]) -> list[str]:
@@ -68,19 +74,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         action="store_true",
         help="LaTeX cells show the accuracy only",
     )
-    parser.add_argument(
-        "--n-bootstrap",
-        "--n_bootstrap",
-        dest="n_bootstrap",
-        type=int,
-        default=1000,
-        help="bootstrap resamples",
-    )
-    parser.add_argument("--seed", type=int, default=42, help="bootstrap seed")
+    add_bootstrap_args(parser)
     add_figure_args(parser, "the accuracy and ICL-gain figures")
     args = parser.parse_args(argv)
-    if args.n_bootstrap < 1:
-        raise UserError("--n-bootstrap must be at least 1")
+    check_bootstrap_args(args)
 
     folder = Path(args.results_dir)
     results, notes = load_results(folder)
