@@ -98,20 +98,25 @@ def text_table(cells: Cells) -> str:
     return grid(header, [[row(m) for m in group] for group in row_order(list(cells))])
 
 
-def latex_table(cells: Cells, mean_only: bool = False) -> str:
-    """A booktabs tabular: two header rows, baselines, `\\midrule`, the models, `\\bottomrule`."""
+def latex_table(cells: Cells, mean_only: bool = False, extra: Cells | None = None) -> str:
+    """A booktabs tabular: two header rows, baselines, `\\midrule`, the models, `\\bottomrule`.
+
+    `extra` rows (e.g. new models beside the paper's) follow the models after a `\\midrule`. A cell's
+    optional "mark" (LaTeX math, e.g. `^\\dagger`) is appended to its value.
+    """
     baselines, others = row_order(list(cells))
 
-    def row(model: str) -> str:
+    def row(model: str, source: Cells = cells) -> str:
         parts = [latex_name(model)]
         for column in COLUMNS:
-            c = _cell(cells, model, column)
+            c = _cell(source, model, column)
+            mark = c.get("mark", "") if c is not None else ""
             if c is None:
                 parts.append(MISSING)
             elif mean_only:
-                parts.append(f"{c['accuracy']:.2f}")
+                parts.append(f"${c['accuracy']:.2f}{mark}$" if mark else f"{c['accuracy']:.2f}")
             else:
-                parts.append(f"${c['accuracy']:.2f} \\pm \\scriptstyle{{{c['std']:.2f}}}$")
+                parts.append(f"${c['accuracy']:.2f} \\pm \\scriptstyle{{{c['std']:.2f}}}{mark}$")
         return " & ".join(parts) + r" \\"
 
     groups = " & ".join(f"\\multicolumn{{2}}{{c}}{{{m}}}" for m in METRIC_ORDER)
@@ -127,7 +132,10 @@ def latex_table(cells: Cells, mean_only: bool = False) -> str:
     ]
     if baselines and others:
         lines.append(r"\midrule")
-    lines += [*(row(m) for m in others), r"\bottomrule", r"\end{tabular}"]
+    lines += [*(row(m) for m in others)]
+    if extra:
+        lines += [r"\midrule", *(row(m, extra) for group in row_order(list(extra)) for m in group)]
+    lines += [r"\bottomrule", r"\end{tabular}"]
     return "\n".join(lines) + "\n"
 
 

@@ -1,0 +1,34 @@
+"""A results folder's cells for the comparison with the paper (reads the judge files beside results)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+from .outcomes import collect_outcomes
+from .paper_compare import OurCell
+from .results.reader import Result
+from .scoring import is_error
+from .stats import bootstrap
+
+
+def our_cells(
+    results: Sequence[Result], folder: Path, n_boot: int = 1000, seed: int = 42
+) -> tuple[dict[tuple[str, str, str], OurCell], list[str]]:
+    """{(model, metric, mode): OurCell} of the plain (non-ablation) results, and notes on judge files."""
+    by_key = {r.key: r for r in results if r.key is not None}
+    outcomes, notes = collect_outcomes(list(results), folder)
+    cells = {}
+    for o in outcomes:
+        if o.key.ablation is not None:
+            continue
+        records = by_key[o.key].records
+        stats = bootstrap(o.vector, n_boot=n_boot, seed=seed)
+        cells[(o.key.model, o.metric, o.key.inference_mode)] = OurCell(
+            accuracy=stats.accuracy,
+            std=stats.std,
+            n=stats.n,
+            errors=sum(is_error(r) for r in records if r.problem_id in o.by_problem),
+            protocols=tuple(sorted({r.protocol for r in records if r.protocol})),
+        )
+    return cells, notes
