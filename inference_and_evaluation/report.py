@@ -3,7 +3,7 @@
     python report.py RESULTS_DIR [-o report.html] [--dataset demo|smmile|augmented | --dataset-path PATH]
         [--inline-images]
 
-The page holds the summary table and, per problem, the examples (images, questions, answers),
+The page holds the summary table (with the paper's Table 1 or 2 values beside the folder's) and, per problem, the examples (images, questions, answers),
 the query, the true answer and each model's answer with its correctness (EM, MCQA, the judge's
 verdict when <result>_evaluationllm.json exists), with filters by model, mode, format,
 speciality and flag. The examples and images come from the dataset: the demo's results find it
@@ -19,6 +19,7 @@ from pathlib import Path
 
 from smmile.data.loading import DEMO_ID
 from smmile.errors import UserError
+from smmile.paper import table_for_results
 from smmile.report_html import THUMB_SIZE, write_report
 from smmile.results.reader import Result
 from smmile.types import Problem
@@ -94,6 +95,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         inline_images=args.inline_images,
         thumb_size=args.thumb_size,
         subtitle=subtitle,
+        paper_table=table_for_results(results),
     )
     for line in report_notes:
         print(line, file=sys.stderr)

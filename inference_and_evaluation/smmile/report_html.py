@@ -18,6 +18,8 @@ from typing import Any
 from .data.images import oriented
 from .errors import FileProblem, UserError
 from .outcomes import JUDGE_SUFFIX, collect_outcomes, judge_verdicts
+from .paper import PaperTable
+from .paper_compare import TOLERANCE
 from .results.reader import Result
 from .scoring import is_error, metric_for, record_correct
 from .stats import bootstrap
@@ -145,6 +147,19 @@ def summary_cells(results: Sequence[Result], folder: str | Path, n_boot: int = 1
     return rows
 
 
+def paper_beside(
+    results: Sequence[Result], table: PaperTable | None
+) -> dict[str, dict[tuple[str, str], Any]]:
+    """{row label: {(metric, mode): the paper's cell}} for the plain rows of models in `table`."""
+    out: dict[str, dict[tuple[str, str], Any]] = {}
+    for model in {r.key.model for r in results if r.key is not None and r.key.ablation is None}:
+        for metric, mode in COLUMNS:
+            cell = table.cell(model, metric, mode) if table else None
+            if cell is not None:
+                out.setdefault(display_name(model), {})[(metric, mode)] = cell
+    return out
+
+
 # --- images -----------------------------------------------------------------------------------
 
 
@@ -238,7 +253,7 @@ td.ok{color:var(--ok);font-weight:600} td.bad{color:var(--bad);font-weight:600} 
 td.ok,td.bad,td.nw{white-space:nowrap;overflow-wrap:normal}
 table.answers{width:100%;table-layout:auto} table.answers td:first-child{min-width:11em} table.answers th{white-space:nowrap} .ans{max-height:9.5em;overflow:auto}
 .ans,pre,td.err,figcaption,.truth,.small{overflow-wrap:anywhere}
-td.err{color:var(--bad)} .small{font-size:.8rem;color:var(--muted)}
+td.err{color:var(--bad)} .small{font-size:.8rem;color:var(--muted)} .small.far{color:var(--bad)}
 pre{white-space:pre-wrap;font-size:.8rem;margin:4px 0;max-height:240px;overflow:auto}
 [hidden]{display:none!important}
 """
@@ -452,7 +467,23 @@ def _problem_html(index: int, view: ProblemView, store: ImageStore) -> str:
     return "\n".join(out)
 
 
-def _summary_html(rows: Mapping[str, Mapping[tuple[str, str], Any]]) -> str:
+def _paper_html(ours: Any, paper: Any, problems: int) -> str:
+    """The paper's value under ours; ≠ when more than TOLERANCE apart (only over all the problems)."""
+    if paper is None:
+        return ""
+    sd = "" if paper.sd is None else f" ± {paper.sd:.1f}"
+    if ours is not None and ours.n != problems:
+        return f'<br><span class="small">paper {paper.value:.1f}{sd} (ours: {ours.n} of {problems})</span>'
+    far = ours is not None and abs(ours.accuracy - paper.value) > TOLERANCE
+    return f'<br><span class="small{" far" if far else ""}">paper {paper.value:.1f}{sd}{" ≠" if far else ""}</span>'
+
+
+def _summary_html(
+    rows: Mapping[str, Mapping[tuple[str, str], Any]],
+    paper: Mapping[str, Mapping[tuple[str, str], Any]] | None = None,
+    table: PaperTable | None = None,
+) -> str:
+    paper = paper or {}
     columns = [c for c in COLUMNS if any(c in cells for cells in rows.values())]
     head = "".join(f"<th>{_ESC(m)} {_ESC(mode)}</th>" for m, mode in columns)
     body = []
@@ -460,17 +491,25 @@ def _summary_html(rows: Mapping[str, Mapping[tuple[str, str], Any]]) -> str:
         tds = []
         for column in columns:
             c = cells.get(column)
+            beside = _paper_html(c, paper.get(label, {}).get(column), table.problems if table else 0)
             tds.append(
-                '<td class="num">–</td>'
+                f'<td class="num">–{beside}</td>'
                 if c is None
                 else f'<td class="num" title="n={c.n}">{c.accuracy:.1f} '
-                f'<span class="small">[{c.ci_low:.1f}–{c.ci_high:.1f}]</span></td>'
+                f'<span class="small">[{c.ci_low:.1f}–{c.ci_high:.1f}]</span>{beside}</td>'
             )
         body.append(f"<tr><td>{_ESC(label)}</td>{''.join(tds)}</tr>")
+    note = (
+        f" Paper: the value in the paper's {table.table} ({table.dataset_name}), a mean of "
+        f"{table.bootstrap_resamples} bootstrap means ± SD; ≠ marks a cell more than {TOLERANCE:g} points "
+        "from it (compare_paper.py says by how many answers and whether the bootstrap explains it)."
+        if paper and table
+        else ""
+    )
     return (
         f"<table><tr><th>Model</th>{head}</tr>{''.join(body)}</table>"
         '<p class="meta">Accuracy (%) with its 95% bootstrap interval (1000 resamples, seed 42); '
-        "LLM: the judge's verdicts, EM: exact match of open answers, MCQA: option accuracy.</p>"
+        f"LLM: the judge's verdicts, EM: exact match of open answers, MCQA: option accuracy.{_ESC(note)}</p>"
     )
 
 
@@ -518,6 +557,8 @@ def render_report(
     summary: Mapping[str, Mapping[tuple[str, str], Any]],
     store: ImageStore,
     subtitle: str = "",
+    paper: Mapping[str, Mapping[tuple[str, str], Any]] | None = None,
+    table: PaperTable | None = None,
 ) -> str:
     """The whole page as a string."""
     total = len(views)
@@ -533,7 +574,7 @@ def render_report(
 </head>
 <body>
 <header><h1>{_ESC(title)}</h1><p class="meta">{_ESC(subtitle)}</p></header>
-<section id="summary"><h2>Summary</h2>{_summary_html(summary)}</section>
+<section id="summary"><h2>Summary</h2>{_summary_html(summary, paper, table)}</section>
 <section id="filters">{_filters(views)}
 <p id="count" data-total="{total}" data-shown="">Showing <span id="shown">{total}</span> of {total} problems</p>
 </section>
@@ -554,6 +595,7 @@ def write_report(
     inline_images: bool = False,
     thumb_size: int = THUMB_SIZE,
     subtitle: str = "",
+    paper_table: PaperTable | None = None,
 ) -> tuple[int, list[str]]:
     """Write the report to `out` (images inline or in `<out stem>_images/` beside it).
 
@@ -576,7 +618,8 @@ def write_report(
         store = ImageStore(images, href_prefix=f"{images.name}/", size=thumb_size)
     summary = summary_cells(results, folder)
     title = f"SMMILE results: {Path(folder).resolve().name}"
-    page = render_report(title, views, summary, store, subtitle)
+    paper = paper_beside(results, paper_table)
+    page = render_report(title, views, summary, store, subtitle, paper, paper_table)
     try:
         write_atomic(out, page)
     except OSError as exc:
