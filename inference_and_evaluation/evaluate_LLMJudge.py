@@ -6,8 +6,14 @@
 Writes <result>_evaluationllm.json beside each open-format result and model_comparison_llm.txt.
 Verdicts are cached in RESULTS_DIR/judge_cache.sqlite by (backend, judge model, prompt): a re-run on
 unchanged results sends no request; a changed answer is judged again. `--visualize-only` sends
-nothing and builds the comparison from the saved judge JSONs. Exit status 1 when a judge request
-still failed after its retries (re-run to retry only those).
+nothing and builds the comparison from the saved judge JSONs.
+
+Before the first request it asks the judge server for its model list and stops in one line when
+the server does not answer (or, for ollama, lacks the judge model). One judge at a time per
+folder: a second one is refused at once (RESULTS_DIR/.judge.lock). A request that still failed
+after its retries leaves its record unjudged: that result's JSON is written incomplete (no score;
+`"complete": false`), each incomplete result is named in one line with its first error, and the
+exit status is 1; a re-run judges only the unjudged records.
 """
 
 from __future__ import annotations
@@ -19,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from smmile.errors import UserError
+from smmile.folder_lock import folder_lock
 from smmile.judge import (
     DEFAULT_JUDGE_MODEL,
     JUDGE_BACKENDS,
@@ -28,6 +35,8 @@ from smmile.judge import (
     make_judge_backend,
 )
 from smmile.judge_cache import JudgeCache
+from smmile.judge_server import check_judge_server
+from smmile.outcomes import incomplete_reason, is_complete
 from smmile.results.jsonl import write_atomic
 from smmile.results.reader import load_results
 from smmile.tables import comparison_table
@@ -143,30 +152,36 @@ def main(argv: Sequence[str] | None = None) -> int:
     # The paper's judge ran with the server's default sampling: no temperature, no token limit.
     settings = api_settings(args, temperature=None, max_tokens=None)  # the judge: the server's sampling
     backend = make_judge_backend(args.judge_backend, args.judge_model, args.base_url, settings)
-    with JudgeCache.in_folder(folder) as cache:
+
+    def preflight(n: int) -> None:
+        check_judge_server(args.judge_backend, args.judge_model, args.base_url, settings.timeout)
+
+    with folder_lock(folder, "judge"), JudgeCache.in_folder(folder) as cache:
         try:
             run = Judge(backend, args.judge_backend, args.judge_model, cache).judge_all(
-                judge_texts(open_results), progress=args.progress
+                judge_texts(open_results), progress=args.progress, before_sending=preflight
             )
         finally:
             backend.close()
-    print(
-        f"judge {args.judge_backend}:{args.judge_model}: {len(run.verdicts)} distinct prompt(s), "
-        f"{run.cached} from the cache, {run.sent} sent, {run.failed} failed"
-    )
-
-    info = {"backend": args.judge_backend, "model": args.judge_model}
-    evaluations = []
-    for result in open_results:
-        evaluation = judge_evaluation(result, run.verdict, info)
-        write(folder / f"{result.output_stem}{SUFFIX}", json.dumps(evaluation, indent=2) + "\n")
-        evaluations.append(evaluation)
-    report(evaluations, folder)
-    if run.failed:
-        first = run.errors[0] if run.errors else ""
         print(
-            f"error: {run.failed} judge request(s) failed (counted wrong and in llm_err_count; e.g. "
-            f"{first}); re-run to retry them, the others are cached",
+            f"judge {args.judge_backend}:{args.judge_model}: {len(run.verdicts)} distinct prompt(s), "
+            f"{run.cached} from the cache, {run.sent} sent, {run.failed} failed"
+        )
+        info = {"backend": args.judge_backend, "model": args.judge_model}
+        evaluations = []
+        for result in open_results:
+            evaluation = judge_evaluation(result, run.verdict, info)
+            write(folder / f"{result.output_stem}{SUFFIX}", json.dumps(evaluation, indent=2) + "\n")
+            evaluations.append((result, evaluation))
+        report([e for _, e in evaluations], folder)
+    incomplete = [(r, e) for r, e in evaluations if not is_complete(e)]
+    for result, evaluation in incomplete:
+        print(f"error: {result.name}: {incomplete_reason(evaluation)}; no score written", file=sys.stderr)
+    if incomplete:
+        print(
+            f"error: {len(incomplete)} of {len(evaluations)} result(s) incomplete ({run.failed} judge "
+            "request(s) failed after their retries); re-run to judge only the unjudged records, "
+            "the others are cached",
             file=sys.stderr,
         )
         return 1

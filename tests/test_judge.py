@@ -5,11 +5,14 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pytest
 from loopback import Fault, OllamaServer, OpenAIServer, Reply
-from loopback.harness import records, run_script, script_env
+from loopback.harness import SCRIPTS, records, run_script, script_env
 
 from smmile.judge import JUDGE_PROMPT, judge_prompt, parse_verdict
 from smmile.judge_cache import FILE_NAME, JudgeCache
@@ -185,7 +188,7 @@ def test_cache_rows_hold_the_raw_reply_and_verdict(folder):
 
 
 def test_another_judge_model_or_backend_is_not_served_from_the_cache(folder):
-    with OllamaServer(reply=judge_reply) as server:
+    with OllamaServer(reply=judge_reply, models=("llama3.3", "qwen2.5:72b")) as server:
         assert judge(folder, url=server.url).returncode == 0
         server.reset()
         assert judge(folder, "--judge-model", "qwen2.5:72b", url=server.url).returncode == 0
@@ -207,19 +210,133 @@ def test_judge_requests_run_concurrently(folder):
         assert server.max_in_flight == 4
 
 
-def test_a_failed_judge_request_is_not_cached_and_is_retried_by_the_next_run(folder):
+def test_a_failed_judge_request_leaves_its_result_unscored_and_the_next_run_judges_only_it(folder):
     with OllamaServer(reply=judge_reply) as server:
-        server.inject(*[Fault(500, match="Right.") for _ in range(3)])
+        server.inject(*[Fault(500, body=b'{"error": "judge overloaded"}', match="Right.") for _ in range(3)])
         proc = judge(folder, "--max-retries", "2", url=server.url)
-        assert proc.returncode == 1
-        assert "1 judge request(s) failed" in proc.stderr and "Traceback" not in proc.stderr
+        assert proc.returncode == 1 and "Traceback" not in proc.stderr
         a = load(folder, "modelA")
-        assert a["judge"]["failed_requests"] == 1 and a["llm_err_count"] == 2
+        # no score: not 0.0, not 75.0 over the judged ones
+        assert a["complete"] is False and a["accuracy"] is None and a["correct_examples"] is None
+        assert "problem_accuracies" not in a and a["unjudged_examples"] == ["p2"]
+        assert a["unjudged_count"] == 1 and "judge overloaded" in a["first_error"]
+        assert a["judged_accuracies"] == {"p1": 100.0, "p3": 0.0, "p4": 0.0, "p5": 100.0}
+        assert a["llm_err_count"] == 1 and a["judge"]["failed_requests"] == 1
+        assert load(folder, "modelB")["accuracy"] == 100.0  # the complete result is scored
+        errors = [line for line in proc.stderr.splitlines() if line.startswith("error:")]
+        named = [line for line in errors if "result_modelA_ICL_open.jsonl" in line]
+        assert len(named) == 1 and "1 of 5 record(s) unjudged" in named[0] and "judge overloaded" in named[0]
+        assert not any("modelB" in line for line in errors)
+        comparison = (folder / "model_comparison_llm.txt").read_text()
+        row = next(line for line in comparison.splitlines() if line.startswith("modelA"))
+        assert "incomplete" in row and "1 unjudged" in row
+        with sqlite3.connect(folder / FILE_NAME) as db:  # the failure is not cached
+            (n,) = db.execute("SELECT COUNT(*) FROM judgements").fetchone()
+        assert n == 7
         server.reset()
         proc = judge(folder, url=server.url)
         assert proc.returncode == 0, proc.stderr
         assert server.count == 1 and '"Right."' in server.requests[0].json["messages"][0]["content"]
-        assert load(folder, "modelA")["llm_err_count"] == 1
+        a = load(folder, "modelA")
+        assert a["llm_err_count"] == 1 and a["accuracy"] == pytest.approx(40.0) and "complete" not in a
+
+
+def test_an_unreachable_judge_writes_no_score_and_stops_in_one_line(folder):
+    closed = "http://127.0.0.1:9"  # nothing listens there
+    proc = judge(folder, url=closed)
+    assert proc.returncode == 2, proc.stderr
+    assert len(proc.stderr.strip().splitlines()) == 1 and "Traceback" not in proc.stderr
+    assert "judge server http://127.0.0.1:9 does not answer" in proc.stderr
+    assert (
+        not list(folder.glob("*_evaluationllm.json")) and not (folder / "model_comparison_llm.txt").exists()
+    )
+    proc = run_script("variance_analysis.py", str(folder), "--generate_table", "--no-figures")
+    assert proc.returncode == 0, proc.stderr
+    table = (folder / "evaluation_results.json").read_text()
+    assert '"LLM"' not in table
+
+
+def test_a_judge_server_that_fails_every_request_scores_nothing(folder):
+    with OllamaServer(reply=judge_reply) as server:
+        server.inject(*[Fault(503, body=b'{"error": "model is loading"}') for _ in range(100)])
+        proc = judge(folder, "--max-retries", "0", url=server.url)
+    assert proc.returncode == 1 and "Traceback" not in proc.stderr
+    for model in ("modelA", "modelB"):
+        evaluation = load(folder, model)
+        assert evaluation["accuracy"] is None and evaluation["complete"] is False
+    assert "2 of 2 result(s) incomplete" in proc.stderr
+    proc = run_script("variance_analysis.py", str(folder), "--generate_table", "--no-figures")
+    assert proc.returncode == 0, proc.stderr
+    assert "judge incomplete" in proc.stderr
+    assert "LLM" not in json.loads((folder / "evaluation_results.json").read_text())["modelA"]
+    assert "LLM ICL:" not in (folder / "evaluation_results.txt").read_text()  # no LLM number at all
+
+
+def test_the_judge_model_missing_from_ollama_stops_before_sending(folder):
+    with OllamaServer(reply=judge_reply, models=("qwen2.5:72b",)) as server:
+        proc = judge(folder, url=server.url)
+        assert server.count == 0 and len(server.probes) == 1
+    assert proc.returncode == 2 and len(proc.stderr.strip().splitlines()) == 1
+    assert "judge model llama3.3 is not on" in proc.stderr and "ollama pull llama3.3" in proc.stderr
+    assert not list(folder.glob("*_evaluationllm.json"))
+
+
+def test_the_openai_judge_checks_its_server_once_and_a_refused_key_stops_it(folder):
+    with OpenAIServer(reply=judge_reply) as server:
+        proc = judge(folder, backend="openai", url=server.url + "/v1", env=script_env(OPENAI_API_KEY=KEY))
+        assert proc.returncode == 0, proc.stderr
+        assert [p.path for p in server.probes] == ["/v1/models"] and server.count == 8
+        server.reset()
+        proc = judge(folder, backend="openai", url=server.url + "/v1", env=script_env(OPENAI_API_KEY=KEY))
+        assert proc.returncode == 0 and server.probes == []  # all cached: nothing to check for
+    (folder / FILE_NAME).unlink()
+    with OpenAIServer(reply=judge_reply) as server:
+        server.listing = lambda path: None  # the models route answers 404: the server is still up
+        proc = judge(folder, backend="openai", url=server.url + "/v1", env=script_env(OPENAI_API_KEY=KEY))
+        assert proc.returncode == 0, proc.stderr
+    (folder / FILE_NAME).unlink()
+    with OpenAIServer(reply=judge_reply) as server:
+        server.inject(Fault(401, body=b'{"error": {"message": "bad key"}}'))
+        server.listing = lambda path: None
+        server.routes = lambda path: True  # the model list takes the fault
+        proc = judge(folder, backend="openai", url=server.url + "/v1", env=script_env(OPENAI_API_KEY=KEY))
+        assert proc.returncode == 2 and "refused the key (HTTP 401)" in proc.stderr
+        assert server.count == 1  # the model list only
+    assert KEY not in proc.stderr
+
+
+def test_a_second_judge_on_the_same_folder_is_refused(folder):
+    with OllamaServer(reply=judge_reply, hold_until=100, hold_timeout=8) as server:
+        first = subprocess.Popen(
+            [
+                sys.executable,
+                "evaluate_LLMJudge.py",
+                str(folder),
+                "--judge-base-url",
+                server.url,
+                "--no-progress",
+            ],
+            cwd=SCRIPTS,
+            env=script_env(),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        try:
+            deadline = time.monotonic() + 60
+            while server.count == 0 and time.monotonic() < deadline:
+                time.sleep(0.05)
+            assert server.count > 0, "the first judge never sent"
+            held = server.count
+            second = judge(folder, url=server.url)
+            assert second.returncode == 2 and len(second.stderr.strip().splitlines()) == 1
+            assert "another judge is already running on this folder" in second.stderr
+            assert f"pid {first.pid}" in second.stderr
+            assert server.count == held and len(server.probes) == 1  # the second sent nothing
+        finally:
+            _, err = first.communicate(timeout=120)
+        assert first.returncode == 0, err
+        assert judge(folder, url=server.url).returncode == 0  # the lock went with the first judge
 
 
 def test_visualize_only_sends_nothing_and_reads_saved_jsons(folder, tmp_path):

@@ -5,6 +5,12 @@ exactly `1` is correct, exactly `0` incorrect, anything else incorrect and count
 `llm_err_count`. Error records are never sent (they are wrong, and counted in `err_count`).
 Requests run through an API backend (concurrent, retried) behind a sqlite cache, so a re-run on
 unchanged results sends nothing.
+
+A request that failed (no reply after its retries) is no verdict: its record stays unjudged, and
+a result with unjudged records gets no score. Its `_evaluationllm.json` is written incomplete
+(`"complete": false`, `accuracy` and `correct_examples` null, the verdicts so far under
+`judged_accuracies`, the unjudged problems listed with the first error), so no table can print it
+as a number; the next run judges only what is missing.
 """
 
 from __future__ import annotations
@@ -54,12 +60,13 @@ def prompt_hash(text: str) -> str:
 @dataclass(frozen=True)
 class Verdict:
     """correct: the judge said `1`. well_formed: the reply was exactly `1` or `0`.
-    failed: the request itself failed (no reply; not cached, retried by the next run)."""
+    failed: the request itself failed (no reply; not cached, retried by the next run), `error` why."""
 
     correct: bool
     well_formed: bool
     reply: str | None
     failed: bool = False
+    error: str | None = None
 
 
 def parse_verdict(reply: str | None) -> Verdict:
@@ -98,13 +105,22 @@ class Judge:
         self.model = model
         self.cache = cache
 
-    def judge_all(self, texts: Iterable[str], progress: bool = False) -> JudgeRun:
+    def judge_all(
+        self,
+        texts: Iterable[str],
+        progress: bool = False,
+        before_sending: Callable[[int], None] | None = None,
+    ) -> JudgeRun:
+        """Verdicts of `texts`, from the cache or the backend. `before_sending(n)` is called
+        once before the first of n requests (not at all when the cache holds every verdict)."""
         unique = {prompt_hash(t): t for t in texts}
         run = JudgeRun()
         for h, hit in self.cache.lookup(self.backend_name, self.model, unique).items():
             run.verdicts[h] = parse_verdict(hit.reply)
         run.cached = len(run.verdicts)
         todo = [(h, t) for h, t in unique.items() if h not in run.verdicts]
+        if todo and before_sending is not None:
+            before_sending(len(todo))
         prompts = [
             Prompt(f"judge-{h[:16]}", (Message("user", (Text(t),)),), profile="judge", task_format="open")
             for h, t in todo
@@ -115,8 +131,9 @@ class Judge:
             run.sent += 1
             if response.status != "ok" or response.text is None:
                 run.failed += 1
-                run.errors.append(response.error or "no reply")
-                run.verdicts[h] = Verdict(False, False, None, failed=True)
+                error = response.error or "no reply"
+                run.errors.append(error)
+                run.verdicts[h] = Verdict(False, False, None, failed=True, error=error)
             else:
                 verdict = parse_verdict(response.text)
                 self.cache.store(self.backend_name, self.model, h, response.text, verdict_code(verdict))
@@ -131,24 +148,56 @@ def judge_evaluation(
 ) -> dict[str, Any]:
     """`<stem>_evaluationllm.json`: the EM JSON's keys (the published order) plus `llm_err_count`.
 
-    Error records are wrong and counted in `err_count`; a record without a verdict is wrong and
-    counted in `llm_err_count`, as is a reply that was not a verdict or a request that failed.
+    Error records are wrong and counted in `err_count`; a reply that was not a verdict is wrong and
+    counted in `llm_err_count`. A record whose request failed (or that has no verdict) is
+    unjudged: the evaluation is then incomplete (`incomplete_evaluation`), with no score.
     """
     if result.key is None or not result.records:
         raise ValueError("a result without records cannot be judged")
     records = result.records
     verdicts: list[bool] = []
-    llm_errors = failed = 0
+    llm_errors = 0
+    unjudged: list[str] = []
+    first_error: str | None = None
     for record in records:
         if is_error(record):
             verdicts.append(False)
             continue
         verdict = verdict_of(judge_prompt(record))
-        verdicts.append(bool(verdict and verdict.correct))
-        llm_errors += verdict is None or not verdict.well_formed
-        failed += bool(verdict and verdict.failed)
+        if verdict is None or verdict.failed:
+            unjudged.append(record.problem_id)
+            first_error = first_error or (verdict.error if verdict else None) or "not judged"
+            verdicts.append(False)
+            continue
+        verdicts.append(verdict.correct)
+        llm_errors += not verdict.well_formed
     out = evaluation_json(result, verdicts, "LLM", after_excluded={"llm_err_count": llm_errors})
-    out["judge"] = {**(judge or {}), "failed_requests": failed}
+    out["judge"] = {**(judge or {}), "failed_requests": len(unjudged)}
+    if unjudged:
+        return incomplete_evaluation(out, unjudged, first_error or "not judged")
+    return out
+
+
+def incomplete_evaluation(
+    evaluation: Mapping[str, Any], unjudged: Sequence[str], first_error: str
+) -> dict[str, Any]:
+    """An evaluation with unjudged records: no accuracy, no correct count, no problem_accuracies
+    (the verdicts so far go to `judged_accuracies`), and what is missing and why."""
+    unjudged_set = set(unjudged)
+    out: dict[str, Any] = {}
+    for key, value in evaluation.items():
+        if key == "correct_examples":
+            out["complete"] = False
+            out[key] = None
+        elif key == "accuracy":
+            out[key] = None
+        elif key == "problem_accuracies":
+            out["unjudged_count"] = len(unjudged)
+            out["unjudged_examples"] = list(unjudged)
+            out["first_error"] = first_error
+            out["judged_accuracies"] = {p: v for p, v in value.items() if p not in unjudged_set}
+        elif key != "incorrect_examples":
+            out[key] = value
     return out
 
 

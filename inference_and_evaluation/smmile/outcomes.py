@@ -7,8 +7,10 @@ open result (its problem_accuracies, 100.0 or 0.0 per problem).
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -34,14 +36,33 @@ class Outcomes:
         return np.fromiter(self.by_problem.values(), dtype=np.int8, count=len(self.by_problem))
 
 
+def is_complete(evaluation: Mapping[str, Any]) -> bool:
+    """Whether a judge evaluation holds a score (the published ones carry no `complete` key)."""
+    return evaluation.get("complete", True) is not False and evaluation.get("accuracy") is not None
+
+
+def incomplete_reason(evaluation: Mapping[str, Any]) -> str:
+    """What an incomplete judge evaluation lacks, in words (with its first error)."""
+    total = evaluation.get("total_examples", "?")
+    return (
+        f"judge incomplete: {evaluation.get('unjudged_count', '?')} of {total} record(s) unjudged "
+        f"(first error: {evaluation.get('first_error') or 'unknown'})"
+    )
+
+
 def judge_verdicts(path: Path) -> dict[str, int]:
-    """Per-problem 0/1 verdicts from a judge file's problem_accuracies (100.0 / 0.0)."""
+    """Per-problem 0/1 verdicts from a judge file's problem_accuracies (100.0 / 0.0).
+
+    An incomplete judge file (unjudged records) is a FileProblem: it holds no score.
+    """
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except UnicodeDecodeError:
         raise FileProblem(path, "not UTF-8") from None
     except ValueError as exc:
         raise FileProblem(path, f"not valid JSON ({exc})") from None
+    if isinstance(data, dict) and not is_complete(data) and "judged_accuracies" in data:
+        raise FileProblem(path, incomplete_reason(data) + "; re-run evaluate_LLMJudge.py to judge them")
     accuracies = data.get("problem_accuracies") if isinstance(data, dict) else None
     if not isinstance(accuracies, dict) or not accuracies:
         raise FileProblem(path, "no problem_accuracies")

@@ -139,8 +139,18 @@ def latex_table(cells: Cells, mean_only: bool = False, extra: Cells | None = Non
     return "\n".join(lines) + "\n"
 
 
+def evaluation_notes(evaluation: Mapping[str, Any]) -> list[str]:
+    """What a reader of one evaluation's row must know: unjudged records (no score)."""
+    notes = []
+    if evaluation.get("complete") is False or evaluation.get("accuracy") is None:
+        notes.append(f"incomplete: {evaluation.get('unjudged_count', '?')} unjudged, no score")
+    return notes
+
+
 def comparison_table(evaluations: Sequence[Mapping[str, Any]]) -> str:
-    """model_comparison.txt: a block per metric and mode, rows by accuracy (best first)."""
+    """model_comparison.txt: a block per metric and mode, rows by accuracy (best first); a row
+    without a score (incomplete) shows `incomplete` and comes last; a Notes column when any row
+    has notes."""
 
     def group(e: Mapping[str, Any]) -> tuple[int, int, str, str]:
         metric, mode = str(e.get("metric", "EM")), str(e.get("inference_mode", ""))
@@ -151,21 +161,25 @@ def comparison_table(evaluations: Sequence[Mapping[str, Any]]) -> str:
             mode,
         )
 
+    def score(e: Mapping[str, Any]) -> float:
+        return float("inf") if e.get("accuracy") is None else -float(e["accuracy"])
+
+    notes = {id(e): evaluation_notes(e) for e in evaluations}
+    with_notes = any(notes.values())
     blocks: dict[tuple[int, int, str, str], list[list[str]]] = {}
-    for e in sorted(evaluations, key=lambda e: (group(e), -float(e["accuracy"]), _label(e))):
-        blocks.setdefault(group(e), []).append(
-            [
-                _label(e),
-                str(e.get("metric", "EM")),
-                str(e.get("inference_mode", "")),
-                f"{e['accuracy']:.2f}",
-                f"{e['excluded_count']}/{e['total_examples']}",
-                str(e["err_count"]),
-                f"{e['word_count']:.2f}",
-            ]
-        )
+    for e in sorted(evaluations, key=lambda e: (group(e), score(e), _label(e))):
+        row = [
+            _label(e),
+            str(e.get("metric", "EM")),
+            str(e.get("inference_mode", "")),
+            "incomplete" if e.get("accuracy") is None else f"{e['accuracy']:.2f}",
+            f"{e['excluded_count']}/{e['total_examples']}",
+            str(e["err_count"]),
+            f"{e['word_count']:.2f}",
+        ]
+        blocks.setdefault(group(e), []).append(row + (["; ".join(notes[id(e)])] if with_notes else []))
     header = ["Model", "Metric", "Mode", "Accuracy (%)", "Excluded/Total", "Errors", "Word count"]
-    return "MODEL COMPARISON\n\n" + grid(header, list(blocks.values()))
+    return "MODEL COMPARISON\n\n" + grid(header + (["Notes"] if with_notes else []), list(blocks.values()))
 
 
 def _label(evaluation: Mapping[str, Any]) -> str:

@@ -4,6 +4,7 @@
   /openai/deployments/<deployment>/chat/completions?api-version=...
 - AnthropicServer: POST /v1/messages (the Messages API).
 - OllamaServer: POST /api/chat (ollama's chat endpoint, non-streaming).
+OpenAI's GET .../models and ollama's GET /api/tags list the server's `models`.
 """
 
 from __future__ import annotations
@@ -31,6 +32,14 @@ class OpenAIServer(LoopbackServer):
 
     def routes(self, path: str) -> bool:
         return path.endswith("/chat/completions")
+
+    def listing(self, path: str) -> dict[str, Any] | None:
+        if not path.endswith("/models"):
+            return None
+        return {
+            "object": "list",
+            "data": [{"id": m, "object": "model", "owned_by": "loopback"} for m in self.models],
+        }
 
     @staticmethod
     def deployment(request: Recorded) -> str | None:
@@ -92,6 +101,16 @@ class OllamaServer(LoopbackServer):
 
     def routes(self, path: str) -> bool:
         return path == "/api/chat"
+
+    def listing(self, path: str) -> dict[str, Any] | None:
+        if path != "/api/tags":
+            return None
+        return {
+            "models": [
+                {"name": f"{m}:latest" if ":" not in m else m, "model": f"{m}:latest" if ":" not in m else m}
+                for m in self.models
+            ]
+        }
 
     def last_text(self, request: Recorded) -> str:
         messages = (request.json or {}).get("messages") or [{}]

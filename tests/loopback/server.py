@@ -73,10 +73,15 @@ class LoopbackServer:
         lifetime_s: float = 600.0,
         hold_until: int = 0,
         hold_timeout: float = 5.0,
+        models: tuple[str, ...] = ("llama3.3",),
     ):
         """`hold_until`: keep the first requests waiting until this many are in flight at once (or
-        `hold_timeout` passes), so a test can see concurrency without timing anything."""
+        `hold_timeout` passes), so a test can see concurrency without timing anything.
+        `models`: what the model listing (a client's cheap "is the server there" request) names;
+        listing requests are kept in `probes`, apart from `requests`, and take no fault."""
         self.reply_fn = reply or self.default_reply
+        self.models = models
+        self.probes: list[Recorded] = []
         self.latency = latency
         self.max_requests = max_requests
         self.lifetime_s = lifetime_s
@@ -159,6 +164,7 @@ class LoopbackServer:
     def reset(self) -> None:
         with self._lock:
             self.requests.clear()
+            self.probes.clear()
             self._faults.clear()
             self.max_in_flight = 0
 
@@ -178,6 +184,10 @@ class LoopbackServer:
 
     def render_reply(self, request: Recorded, reply: Reply) -> dict[str, Any]:
         raise NotImplementedError
+
+    def listing(self, path: str) -> dict[str, Any] | None:
+        """The body answering a GET of the protocol's model list at `path`; None: not that route."""
+        return None
 
     def default_reply(self, request: Recorded) -> Reply:
         """A deterministic answer derived from the request's last text."""
@@ -211,6 +221,12 @@ class LoopbackServer:
             body=body,
             json=parsed,
         )
+        listed = self.listing(parts.path) if h.command == "GET" else None
+        if listed is not None:
+            with self._lock:
+                self.probes.append(rec)
+            self._send(h, 200, json.dumps(listed).encode())
+            return
         with self._lock:
             self.requests.append(rec)
             over_budget = len(self.requests) > self.max_requests

@@ -1,0 +1,87 @@
+"""Before the judge sends anything: one cheap request (the server's model list) to see that the
+judge server answers, so an unreachable server stops the run in one line instead of failing every
+prompt.
+
+ollama: `GET /api/tags`, and the judge model must be among the models pulled there.
+OpenAI-compatible: `GET /models`; a server that answers at all (even 404 for that route) is up,
+except that a refused key (401/403) stops the run too.
+"""
+
+from __future__ import annotations
+
+from .errors import UserError
+from .models.api_common import error_text, public_url
+
+PREFLIGHT_TIMEOUT_S = 20.0
+
+
+def _names(model: str) -> set[str]:
+    return {model, model if ":" in model else f"{model}:latest"}
+
+
+def check_ollama(model: str, host: str | None, timeout: float) -> None:
+    import httpx
+    import ollama
+
+    from .models.ollama_backend import ollama_host
+
+    url = ollama_host(host)
+    where = public_url(url)
+    try:
+        listed = ollama.Client(host=url, timeout=timeout).list()
+    except ollama.ResponseError as exc:
+        raise UserError(
+            f"judge server {where} answered HTTP {exc.status_code} to its model list: {exc.error}"
+        ) from None
+    except (ConnectionError, httpx.HTTPError) as exc:
+        raise UserError(
+            f"judge server {where} does not answer ({error_text(exc, ())}); start it (ollama serve) "
+            "or pass --judge-base-url"
+        ) from None
+    served = {m.model for m in listed.models if m.model}
+    if not served & _names(model):
+        have = ", ".join(sorted(served)) or "none"
+        raise UserError(f"judge model {model} is not on {where} (it has: {have}); run `ollama pull {model}`")
+
+
+def check_openai(base_url: str | None, timeout: float) -> None:
+    import openai
+
+    from .models.openai_backend import OpenAIService
+
+    service = OpenAIService.from_env(base_url)
+    common = {"max_retries": 0, "timeout": timeout}
+    if service.kind == "azure":
+        client = openai.AzureOpenAI(
+            api_key=service.api_key,
+            azure_endpoint=service.azure_endpoint,
+            api_version=service.api_version,
+            **common,
+        )
+    else:
+        client = openai.OpenAI(api_key=service.api_key, base_url=service.base_url, **common)
+    where = public_url(str(client.base_url))
+    try:
+        client.models.list()
+    except (openai.AuthenticationError, openai.PermissionDeniedError) as exc:
+        raise UserError(f"judge server {where} refused the key (HTTP {exc.status_code})") from None
+    except openai.APIStatusError:
+        return  # it answered; a server may simply not list its models
+    except openai.APIConnectionError as exc:  # timeouts included
+        raise UserError(
+            f"judge server {where} does not answer ({error_text(exc.__cause__ or exc, (service.api_key,))}); "
+            "start it or pass --judge-base-url"
+        ) from None
+    finally:
+        client.close()
+
+
+def check_judge_server(kind: str, model: str, base_url: str | None, timeout: float) -> None:
+    """Raise a UserError (one line) when the judge server does not answer or lacks the model."""
+    timeout = min(timeout, PREFLIGHT_TIMEOUT_S)
+    if kind == "ollama":
+        check_ollama(model, base_url, timeout)
+    elif kind == "openai":
+        check_openai(base_url, timeout)
+    else:
+        raise ValueError(f"unknown judge backend {kind!r}")
