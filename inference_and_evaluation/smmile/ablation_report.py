@@ -6,7 +6,7 @@ from typing import Any
 
 from .outcomes import Outcomes, paired
 from .stats import paired_bootstrap
-from .tables import METRIC_ORDER, display_name, grid, latex_name, row_order
+from .tables import METRIC_ORDER, display_name, grid, latex_escape, latex_name, row_order
 
 AblationTable = dict[str, dict[str, dict[str, dict[str, Any]]]]  # model -> tag -> metric -> cell
 
@@ -91,7 +91,8 @@ def ablation_latex(table: AblationTable) -> str:
             else (f"${cell['diff']:+.2f}$ [${cell['ci_low']:+.2f}$, ${cell['ci_high']:+.2f}$]")
         )
         lines.append(
-            f"{latex_name(model)} & \\texttt{{{tag}}} & {metric} & {cell['accuracy']:.2f} & {base} & {diff} \\\\"
+            f"{latex_name(model)} & \\texttt{{{latex_escape(tag)}}} & {latex_escape(metric)} & "
+            f"{cell['accuracy']:.2f} & {base} & {diff} \\\\"
         )
     lines += [r"\bottomrule", r"\end{tabular}"]
     return "\n".join(lines) + "\n"

@@ -17,7 +17,7 @@ from .outcomes import Outcomes, collect_outcomes, paired
 from .results.jsonl import write_output
 from .results.reader import Result, check_single_dataset
 from .stats import paired_bootstrap
-from .tables import METRIC_ORDER, display_name, grid, latex_name, row_order
+from .tables import METRIC_ORDER, display_name, grid, latex_escape, latex_name, row_order
 
 Gains = dict[str, dict[str, dict[str, Any]]]  # model -> metric -> cell
 MISSING = "-"
@@ -102,7 +102,7 @@ def gain_latex(gains: Mapping[str, Mapping[str, Mapping[str, Any]]]) -> str:
     lines = [
         r"\begin{tabular}{l" + "c" * len(metrics) + "}",
         r"\toprule",
-        "Model & " + " & ".join(f"$\\Delta$ {m} [95\\% CI]" for m in metrics) + r" \\",
+        "Model & " + " & ".join(f"$\\Delta$ {latex_escape(m)} [95\\% CI]" for m in metrics) + r" \\",
         r"\midrule",
     ]
     for model, row in gains.items():

@@ -38,14 +38,25 @@ DISPLAY_NAMES = {
     "qwen72B": "Qwen2.5-VL-72B",
     "medgemma_4b": "MedGemma 4B Multimodal",
 }
-_LATEX_SPECIAL = {c: "\\" + c for c in "_&%#$"}
+_LATEX_SPECIAL = {
+    **{c: "\\" + c for c in "&%$#_{}"},
+    "\\": r"\textbackslash{}",
+    "~": r"\textasciitilde{}",
+    "^": r"\textasciicircum{}",
+}
+
+
+def latex_escape(text: object) -> str:
+    """`text` as LaTeX prints it literally: each of `\\ & % $ # _ { } ~ ^` escaped. Every piece of
+    text a LaTeX table takes from the data (model ids, ablation tags, notes) goes through here."""
+    return "".join(_LATEX_SPECIAL.get(c, c) for c in str(text))
 
 
 def latex_name(model: str) -> str:
     """The LaTeX display name; an unknown model shows its id (escaped)."""
     if model in DISPLAY_NAMES:
         return DISPLAY_NAMES[model]
-    return "".join(_LATEX_SPECIAL.get(c, c) for c in model)
+    return latex_escape(model)
 
 
 def display_name(model: str) -> str:
