@@ -25,7 +25,7 @@ from tqdm import tqdm
 
 from .judge_cache import JudgeCache
 from .models.base import Backend
-from .scoring import as_text, evaluation_json, is_error
+from .scoring import MISSING, as_text, evaluation_json, is_error
 from .types import Message, Prompt, ResultRecord, Text
 
 if TYPE_CHECKING:
@@ -40,16 +40,33 @@ JUDGE_PROMPT = (
     "the AI model is correct and 0 indicates that the AI model is incorrect with respect to the "
     "correct answer. Do not provide anything other than the digit in your response."
 )
+# The strings pandas.read_csv reads as missing by default (its STR_NA_VALUES; the empty cell too):
+# the authors' judge read its answers with pandas, so such an answer reached the judge as "nan".
+PANDAS_NA_STRINGS: frozenset[str] = frozenset(
+    {"", "#N/A", "#N/A N/A", "#NA", "-1.#IND", "-1.#QNAN", "-NaN", "-nan", "1.#IND", "1.#QNAN", "<NA>",
+     "N/A", "NA", "NULL", "NaN", "None", "n/a", "nan", "null"}
+)  # fmt: skip
 JUDGE_BACKENDS = ("ollama", "openai")
 DEFAULT_JUDGE_MODEL = "llama3.3"
 
 
+def as_read_by_pandas(value: object) -> str:
+    """`value` as the authors' pandas read it back from their CSV: missing, empty or one of pandas'
+    missing-value strings ("None", "NA", "null", ...) becomes `nan`; any other text is kept."""
+    text = as_text(value)
+    return MISSING if text in PANDAS_NA_STRINGS else text
+
+
 def judge_prompt(record: ResultRecord) -> str:
-    """The judge's prompt for one record (a missing field reads as `nan`, as in the paper)."""
+    """The judge's prompt for one record (a missing field reads as `nan`, as in the paper).
+
+    `{response}` is the generated answer as the authors' pandas read it (as_read_by_pandas), the
+    same for their CSVs and for this project's JSONL records.
+    """
     return JUDGE_PROMPT.format(
         question=as_text(record.final_question),
         answer=as_text(record.true_answer),
-        response=as_text(record.generated_answer),
+        response=as_read_by_pandas(record.generated_answer),
     )
 
 
