@@ -169,3 +169,81 @@ def test_local_run_stops_on_a_signal_in_one_line(tmp_path, signum):
     proc, kept = stop_part_way(cmd, path, signum)
     check_stopped(proc, signum, path)
     assert 2 <= kept < N_PROBLEMS
+
+
+# --- a full disk, an unwritable output folder ------------------------------------------------------
+
+
+def on_faulty_disk(folder: Path, mode: str, limit: int, script: str, *args) -> subprocess.CompletedProcess:
+    helper = ROOT / "tests" / "helpers" / "faulty_disk.py"
+    return run_script(helper, folder, mode, limit, script, *args)
+
+
+def test_a_full_disk_stops_the_run_in_one_line_and_keeps_the_records(tmp_path):
+    args = ["--dataset", "demo", "--output-dir", tmp_path / "results", "--no-progress"]
+    args += ["--baseline", "majority"]
+    out = tmp_path / "results_demo"
+    path = out / "result_majority_ICL_open.jsonl"
+    proc = on_faulty_disk(out, "full", 5, "inference_baselines.py", *args)
+    assert proc.returncode == 2
+    line = one_line_error(proc)
+    assert line.startswith(f"error: {path}: cannot write (No space left on device")
+    assert "full" in line and "the 5 record(s) written before are kept" in line
+    content = read_jsonl(path)
+    assert len(content.rows) == 5 and content.torn_tail  # the cut-short line is left for the resume
+    again = run_script("inference_baselines.py", *args)
+    assert again.returncode == 0, again.stderr
+    assert "5 already done" in again.stdout
+    rows = rows_of(path)
+    assert len(rows) == len({r["problem_id"] for r in rows}) == N_PROBLEMS
+
+
+def test_a_full_disk_while_compacting_keeps_the_file(tmp_path, monkeypatch):
+    from smmile.errors import FileProblem
+
+    path = tmp_path / "r.jsonl"
+    with ResultStore(path) as store:
+        store.append(ResultRecord("p1", status="error", error="HTTP 500"))
+        store.append(ResultRecord("p1", full_response="ok now"))
+    before = path.read_bytes()
+    store = ResultStore(path).open()
+    store.append(ResultRecord("p2", status="error", error="HTTP 500"))
+    store.append(ResultRecord("p2", full_response="second"))
+
+    def no_space(fd):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr("smmile.results.jsonl.os.fsync", no_space)
+    with pytest.raises(FileProblem, match=r"r\.jsonl: cannot write \(No space left on device: the disk"):
+        store.close()
+    assert before in path.read_bytes() and b"second" in path.read_bytes()  # appended lines intact
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".r.jsonl.") and p.suffix != ".lock"]
+    monkeypatch.undo()
+    assert {r.problem_id for r in ResultStore(path).open().records.values()} == {"p1", "p2"}
+
+
+def test_a_read_only_output_folder_is_refused_before_any_request(tmp_path):
+    out = tmp_path / "results_demo"
+    out.mkdir()
+    with OpenAIServer() as server:
+        args = ["--dataset", "demo", "--output-dir", tmp_path / "results", "--no-progress"]
+        args += ["--base-url", server.url + "/v1"]
+        proc = on_faulty_disk(out, "readonly", 0, "inference_openai.py", *args)
+        assert server.count == 0
+    assert proc.returncode == 2
+    assert one_line_error(proc) == f"error: {out}: cannot write in this folder (Read-only file system)"
+
+
+@pytest.mark.parametrize("script", ["inference_baselines.py", "evaluate_EM.py"])
+def test_an_output_folder_that_is_a_file_is_refused_in_one_line(tmp_path, script):
+    data = demo_copy(tmp_path / "data")
+    blocker = tmp_path / "results"
+    blocker.write_text("not a folder")
+    if script == "evaluate_EM.py":
+        proc = run_script(script, blocker / "sub")
+        assert "sub" in one_line_error(proc)
+    else:
+        proc = run_script(script, "--dataset-path", data, "--output-dir", blocker, "--no-progress")
+        line = one_line_error(proc)
+        assert line == f"error: {blocker}: is a file, not a folder: choose another output folder"
+    assert proc.returncode == 2 and blocker.read_text() == "not a folder"

@@ -226,10 +226,14 @@ def run_model(config: RunConfig, dataset: LoadedDataset, backend: Backend) -> Ru
             disable=not config.progress,
             file=sys.stderr,
         )
-        for index, response in backend.stream([p for _, p, _ in prompts]):
-            shown, prompt, notes = prompts[index]
-            store.append(make_record(config, profile, shown, prompt, response, notes))
-            bar.update(1)
+        stream = iter(backend.stream([p for _, p, _ in prompts]))
+        try:
+            for index, response in stream:
+                shown, prompt, notes = prompts[index]
+                store.append(make_record(config, profile, shown, prompt, response, notes))
+                bar.update(1)
+        finally:  # a failed write or a signal stops the requests in flight at once
+            getattr(stream, "close", lambda: None)()
         bar.close()
         elapsed = time.perf_counter() - t0
         records = store.records

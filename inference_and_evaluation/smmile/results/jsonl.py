@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import re
@@ -9,9 +10,9 @@ import tempfile
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
-from ..errors import FileProblem, UserError
+from ..errors import FileProblem
 
 
 def _current_umask() -> int:
@@ -87,35 +88,62 @@ def dumps(obj: dict[str, Any]) -> str:
     return dumps_counted(obj)[0]
 
 
-def append_line(fh: IO[str], obj: dict[str, Any]) -> None:
-    """Write one object as one line and flush it to the OS at once."""
-    fh.write(dumps(obj) + "\n")
-    fh.flush()
+def cannot_write(path: str | Path, exc: OSError) -> FileProblem:
+    """One line for a failed write: the file and the system's reason (a full disk said plainly)."""
+    reason = exc.strerror or str(exc)
+    if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+        reason += ": the disk (or the quota) is full"
+    elif exc.errno == errno.EROFS:
+        reason += ": the file system is read-only"
+    return FileProblem(path, f"cannot write ({reason})")
+
+
+def writable_folder(folder: str | Path) -> Path:
+    """Create `folder` if needed and check that a file can be written in it, before any work."""
+    folder = Path(folder)
+    if folder.exists() and not folder.is_dir():
+        raise FileProblem(folder, "is a file, not a folder: choose another output folder")
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise FileProblem(folder, f"cannot create this folder ({exc.strerror or exc})") from None
+    try:
+        fd, probe = tempfile.mkstemp(prefix=".write-check-", dir=folder)
+        os.close(fd)
+        os.unlink(probe)
+    except OSError as exc:
+        raise FileProblem(folder, f"cannot write in this folder ({exc.strerror or exc})") from None
+    return folder
 
 
 def write_atomic(path: str | Path, text: str) -> None:
-    """Write a file through a temporary sibling and a rename: readers never see half of it."""
+    """Write a file through a temporary sibling and a rename: readers never see half of it.
+
+    A failure (full disk, read-only folder) leaves any earlier file untouched and is one line
+    naming the file (a FileProblem).
+    """
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    tmp: str | None = None
     try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
         os.fchmod(fd, _FILE_MODE)
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
             fh.write(valid_utf8(text)[0])
             fh.flush()
             os.fsync(fh.fileno())
         os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
+    except BaseException as exc:
+        if tmp is not None:
+            Path(tmp).unlink(missing_ok=True)
+        if isinstance(exc, OSError):
+            raise cannot_write(path, exc) from None
         raise
 
 
 def write_output(path: str | Path, text: str) -> None:
     """Write an output file atomically; a failure is one line naming the file (a UserError)."""
-    try:
-        write_atomic(path, text)
-    except OSError as exc:
-        raise UserError(f"{path}: cannot write ({exc.strerror or exc})") from None
+    write_atomic(path, text)
 
 
 def write_jsonl_atomic(path: str | Path, rows: Iterable[dict[str, Any]]) -> None:

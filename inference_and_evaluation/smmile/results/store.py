@@ -15,7 +15,7 @@ from typing import IO
 
 from ..errors import FileProblem, UserError
 from ..types import ResultRecord
-from .jsonl import dumps, dumps_counted, read_jsonl, write_jsonl_atomic
+from .jsonl import cannot_write, dumps, dumps_counted, read_jsonl, writable_folder, write_jsonl_atomic
 from .schema import record_from_json, record_to_json
 
 
@@ -76,22 +76,33 @@ class ResultStore:
     _fh: IO[str] | None = None
     _lock: IO[str] | None = None
     _records: dict[str, ResultRecord] = field(default_factory=dict)
+    _broken: bool = False  # a write failed: close() keeps the file as it is
 
     def open(self) -> ResultStore:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        writable_folder(self.path.parent)
         self._acquire_lock()
-        if self.path.exists():
-            if self.resume:
-                self._load_and_compact()
-            else:
-                kept = keep_previous(self.path, *self.companions)
-                self.notes.append(f"--no-resume: previous results kept as {kept.name}")
-        self._fh = open(self.path, "a", encoding="utf-8")  # noqa: SIM115 (held until close)
+        try:
+            if self.path.exists():
+                if self.resume:
+                    self._load_and_compact()
+                else:
+                    kept = keep_previous(self.path, *self.companions)
+                    self.notes.append(f"--no-resume: previous results kept as {kept.name}")
+            self._fh = open(self.path, "a", encoding="utf-8")  # noqa: SIM115 (held until close)
+        except OSError as exc:
+            self.close()
+            raise cannot_write(self.path, exc) from None
+        except BaseException:
+            self.close()
+            raise
         return self
 
     def _acquire_lock(self) -> None:
         lock_path = self.path.with_name(f".{self.path.name}.lock")
-        self._lock = open(lock_path, "w")  # noqa: SIM115 (held until close)
+        try:
+            self._lock = open(lock_path, "w")  # noqa: SIM115 (held until close)
+        except OSError as exc:
+            raise cannot_write(lock_path, exc) from None
         try:
             fcntl.flock(self._lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
@@ -129,8 +140,15 @@ class ResultStore:
             line = dumps(record_to_json(record))
             self.replaced_characters += replaced
             self.replaced_in.append(record.problem_id)
-        self._fh.write(line + "\n")
-        self._fh.flush()
+        try:
+            self._fh.write(line + "\n")
+            self._fh.flush()
+        except OSError as exc:  # a full disk: what was written stays; a cut-short line is dropped on resume
+            self._broken = True
+            problem = cannot_write(self.path, exc)
+            raise FileProblem(
+                self.path, f"{problem.problem}; the {len(self._records)} record(s) written before are kept"
+            ) from None
         self._records[record.problem_id] = record
 
     def compact(self) -> None:
@@ -142,13 +160,23 @@ class ResultStore:
             self._fh = open(self.path, "a", encoding="utf-8")  # noqa: SIM115 (held until close)
 
     def close(self) -> None:
-        if self._fh is not None:
-            self._fh.close()
-            self._fh = None
-            self.compact()
-        if self._lock is not None:
-            self._lock.close()
-            self._lock = None
+        """Close and compact the file; after a failed write, keep it exactly as it is on disk."""
+        try:
+            fh, self._fh = self._fh, None
+            if fh is None:
+                return
+            try:
+                fh.close()
+            except OSError as exc:
+                if not self._broken:
+                    self._broken = True
+                    raise cannot_write(self.path, exc) from None
+            if not self._broken:
+                self.compact()
+        finally:
+            if self._lock is not None:
+                self._lock.close()
+                self._lock = None
 
     def __enter__(self) -> ResultStore:
         return self.open()
