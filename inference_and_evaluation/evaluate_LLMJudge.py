@@ -37,23 +37,15 @@ from smmile.judge import (
 from smmile.judge_cache import JudgeCache
 from smmile.judge_server import check_judge_server
 from smmile.outcomes import incomplete_reason, is_complete
+from smmile.results.evaluations import JUDGE_SUFFIX, merged, read_evaluations
 from smmile.results.jsonl import write_atomic
 from smmile.results.reader import load_results
 from smmile.tables import comparison_table
 from smmile.types import MODES
 from utils import add_api_args, api_settings, run_script, script_parser
 
-SUFFIX = "_evaluationllm.json"
+SUFFIX = JUDGE_SUFFIX
 COMPARISON = "model_comparison_llm.txt"
-_REQUIRED = (
-    "model",
-    "inference_mode",
-    "accuracy",
-    "total_examples",
-    "excluded_count",
-    "err_count",
-    "word_count",
-)
 
 
 def write(path: Path, text: str) -> None:
@@ -72,24 +64,12 @@ def saved_evaluations(folder: Path, models: Sequence[str] | None, mode: str | No
     """The judge JSONs already in `folder` (those of the filters); a bad one is named on stderr."""
     if not folder.is_dir():
         raise UserError(f"{folder}: no such folder")
-    found = []
-    for path in sorted(folder.glob(f"result_*{SUFFIX}")):
-        try:
-            data = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, ValueError) as exc:
-            print(f"error: {path}: not a readable judge evaluation ({exc})", file=sys.stderr)
-            continue
-        missing = [k for k in _REQUIRED if not isinstance(data, dict) or k not in data]
-        if missing:
-            print(f"error: {path}: missing {', '.join(missing)}; skipped", file=sys.stderr)
-            continue
-        if (models and data["model"] not in models) or mode not in (None, data["inference_mode"]):
-            continue
-        data.setdefault("metric", "LLM")  # the published JSONs carry no metric field
-        found.append(data)
+    found, notes = read_evaluations(folder, SUFFIX, models, mode)
+    for line in notes:
+        print(line, file=sys.stderr)
     if not found:
         raise UserError(f"{folder}: no saved judge evaluation (*{SUFFIX}); run without --visualize-only")
-    return found
+    return [s.data for s in found]
 
 
 def report(evaluations: list[dict[str, Any]], folder: Path) -> None:
@@ -173,7 +153,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             evaluation = judge_evaluation(result, run.verdict, info)
             write(folder / f"{result.output_stem}{SUFFIX}", json.dumps(evaluation, indent=2) + "\n")
             evaluations.append((result, evaluation))
-        report([e for _, e in evaluations], folder)
+        # the comparison keeps the rows of results outside the filters, from their saved JSONs
+        saved, _ = read_evaluations(folder, SUFFIX)
+        report(merged({r.output_stem: e for r, e in evaluations}, saved), folder)
     incomplete = [(r, e) for r, e in evaluations if not is_complete(e)]
     for result, evaluation in incomplete:
         print(f"error: {result.name}: {incomplete_reason(evaluation)}; no score written", file=sys.stderr)

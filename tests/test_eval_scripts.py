@@ -74,8 +74,9 @@ def test_evaluate_em_scores_everything(folder):
 def test_evaluate_em_flags(folder):
     proc = run_script("evaluate_EM.py", folder, "--strict_match", "--model", "qwen7B")
     assert proc.returncode == 0, proc.stderr
-    em = evaluation(folder, "result_qwen7B_ICL_open")
+    em = json.loads((folder / "result_qwen7B_ICL_open_evaluation_strict.json").read_text())
     assert em["correct_examples"] == 0 and em["strict_match"] is True
+    assert not (folder / "result_qwen7B_ICL_open_evaluation.json").exists()
     assert not (folder / "result_llava_7b_0-shot_mcqa_evaluation.json").exists()
     proc = run_script("evaluate_EM.py", folder, "--inference-mode", "0-shot")
     assert proc.returncode == 0
@@ -84,6 +85,79 @@ def test_evaluate_em_flags(folder):
     assert proc.returncode == 2 and len(stderr_lines(proc)) == 1 and "no result matches" in proc.stderr
     proc = run_script("evaluate_EM.py", folder, "--inference_mode", "2-shot")
     assert proc.returncode == 2 and "Traceback" not in proc.stderr
+
+
+def comparison_rows(path: Path) -> dict[str, str]:
+    """model_comparison*.txt: the row of each model (its first column)."""
+    lines = path.read_text(encoding="utf-8").splitlines()[4:]
+    return {line.split(" | ")[0].strip(): line for line in lines if " | " in line}
+
+
+def test_strict_match_writes_its_own_files_and_leaves_the_default_scores(folder):
+    """`--strict-match --model` once overwrote the default evaluation and replaced the comparison."""
+    assert run_script("evaluate_EM.py", folder).returncode == 0
+    default = (folder / "result_qwen7B_ICL_open_evaluation.json").read_bytes()
+    comparison = (folder / "model_comparison.txt").read_bytes()
+    proc = run_script("evaluate_EM.py", folder, "--strict-match", "--model", "qwen7B")
+    assert proc.returncode == 0, proc.stderr
+    assert (folder / "result_qwen7B_ICL_open_evaluation.json").read_bytes() == default
+    assert (folder / "model_comparison.txt").read_bytes() == comparison
+    strict = json.loads((folder / "result_qwen7B_ICL_open_evaluation_strict.json").read_text())
+    assert (strict["correct_examples"], strict["strict_match"], strict["metric"]) == (0, True, "EM")
+    rows = comparison_rows(folder / "model_comparison_strict.txt")
+    assert list(rows) == ["qwen7B"] and " 0.00 " in rows["qwen7B"]
+    assert not (folder / "result_llava_7b_0-shot_mcqa_evaluation_strict.json").exists()
+    proc = run_script("evaluate_EM.py", folder, "--strict-match")  # MCQA has no strict score
+    assert proc.returncode == 0 and "1 MCQA result(s) not scored" in proc.stdout
+    assert not (folder / "result_llava_7b_0-shot_mcqa_evaluation_strict.json").exists()
+
+
+def test_a_filtered_rescore_updates_only_its_rows_of_the_comparison(folder):
+    assert run_script("evaluate_EM.py", folder).returncode == 0
+    before = comparison_rows(folder / "model_comparison.txt")
+    assert set(before) == {"qwen7B", "llava_7b"}
+    rows = [record("p1", "Melanoma.", "melanoma"), record("p2", "no", "Yes")]  # now 1 of 2
+    (folder / GOOD_JSONL).write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    mcqa = (folder / "result_llava_7b_0-shot_mcqa_evaluation.json").read_bytes()
+    proc = run_script("evaluate_EM.py", folder, "--model", "qwen7B")
+    assert proc.returncode == 0, proc.stderr
+    after = comparison_rows(folder / "model_comparison.txt")
+    assert set(after) == {"qwen7B", "llava_7b"} and after["llava_7b"] == before["llava_7b"]
+    assert " 50.00 " in after["qwen7B"] and " 75.00 " in before["qwen7B"]
+    assert (folder / "result_llava_7b_0-shot_mcqa_evaluation.json").read_bytes() == mcqa
+    proc = run_script("evaluate_EM.py", folder, "--inference-mode", "0-shot")
+    assert proc.returncode == 0 and set(comparison_rows(folder / "model_comparison.txt")) == {
+        "qwen7B",
+        "llava_7b",
+    }
+
+
+def test_output_dir_scores_a_folder_without_writing_into_it(folder, tmp_path_factory):
+    before = {p.name: p.read_bytes() for p in folder.iterdir()}
+    elsewhere = tmp_path_factory.mktemp("elsewhere")
+    out = elsewhere / "scores"
+    proc = run_script("evaluate_EM.py", folder, "--output-dir", out)
+    assert proc.returncode == 0, proc.stderr
+    assert {p.name: p.read_bytes() for p in folder.iterdir()} == before
+    assert evaluation(out, "result_qwen7B_ICL_open")["correct_examples"] == 3
+    assert set(comparison_rows(out / "model_comparison.txt")) == {"qwen7B", "llava_7b"}
+    (elsewhere / "a-file").write_text("x")
+    proc = run_script("evaluate_EM.py", folder, "--output-dir", elsewhere / "a-file")
+    assert proc.returncode == 2 and len(stderr_lines(proc)) == 1 and "not a folder" in proc.stderr
+
+
+@pytest.mark.skipif(not PUBLISHED.is_dir(), reason="published results not available")
+def test_output_dir_leaves_a_published_folder_untouched(tmp_path):
+    before = {p.name: p.stat().st_mtime_ns for p in PUBLISHED.iterdir()}
+    proc = run_script("evaluate_EM.py", PUBLISHED, "--output-dir", tmp_path / "out", "--model", "gpt-4o")
+    assert proc.returncode == 0, proc.stderr
+    assert {p.name: p.stat().st_mtime_ns for p in PUBLISHED.iterdir()} == before
+    for name in ("result_gpt-4o_ICL_open_evaluation.json", "result_gpt-4o_0-shot_open_evaluation.json"):
+        mine, published = (
+            json.loads((tmp_path / "out" / name).read_text()),
+            json.loads((PUBLISHED / name).read_text()),
+        )
+        assert mine["correct_examples"] == published["correct_examples"]
 
 
 BAD_FILES = {

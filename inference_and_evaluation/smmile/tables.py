@@ -158,10 +158,12 @@ def evaluation_notes(evaluation: Mapping[str, Any]) -> list[str]:
     return notes
 
 
-def comparison_table(evaluations: Sequence[Mapping[str, Any]]) -> str:
+def comparison_table(
+    evaluations: Sequence[Mapping[str, Any]], extra_notes: Sequence[Sequence[str]] | None = None
+) -> str:
     """model_comparison.txt: a block per metric and mode, rows by accuracy (best first); a row
     without a score (incomplete) shows `incomplete` and comes last; a Notes column when any row
-    has notes."""
+    has notes (its own, `evaluation_notes`, and `extra_notes`, one list per evaluation)."""
 
     def group(e: Mapping[str, Any]) -> tuple[int, int, str, str]:
         metric, mode = str(e.get("metric", "EM")), str(e.get("inference_mode", ""))
@@ -175,7 +177,8 @@ def comparison_table(evaluations: Sequence[Mapping[str, Any]]) -> str:
     def score(e: Mapping[str, Any]) -> float:
         return float("inf") if e.get("accuracy") is None else -float(e["accuracy"])
 
-    notes = {id(e): evaluation_notes(e) for e in evaluations}
+    extra = list(extra_notes) if extra_notes is not None else [[] for _ in evaluations]
+    notes = {id(e): [*evaluation_notes(e), *x] for e, x in zip(evaluations, extra, strict=True)}
     with_notes = any(notes.values())
     blocks: dict[tuple[int, int, str, str], list[list[str]]] = {}
     for e in sorted(evaluations, key=lambda e: (group(e), score(e), _label(e))):
