@@ -30,7 +30,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     model_id = check_result_id(args.name) if args.name else result_id(args.model)
     profile = profile_for(args, model_id)
     settings = api_settings(args, profile.temperature, profile.max_new_tokens)
-    spec = ModelSpec(model_id, lambda: OpenAIBackend(args.model, service, settings))
+    options = dict(profile.request_options)
+    spec = ModelSpec(model_id, lambda: OpenAIBackend(args.model, service, settings, request_options=options))
     return run_models(args, [spec], api_model=args.model, service=service.kind)
 
 

@@ -18,6 +18,7 @@ from tqdm import tqdm
 from .ablations import Ablation, apply_ablation, example_label
 from .data import LoadedDataset
 from .errors import UserError
+from .follow_up import with_follow_up
 from .models.base import Backend
 from .prompts import Profile, build_prompt, get_profile, select_option
 from .results.manifest import environment, read_manifest, scrub, utc_now, write_manifest
@@ -230,6 +231,7 @@ def run_model(config: RunConfig, dataset: LoadedDataset, backend: Backend) -> Ru
         try:
             for index, response in stream:
                 shown, prompt, notes = prompts[index]
+                response = with_follow_up(backend, profile, prompt, response)  # text-only MCQA: F1
                 store.append(make_record(config, profile, shown, prompt, response, notes))
                 bar.update(1)
         finally:  # a failed write or a signal stops the requests in flight at once

@@ -27,6 +27,11 @@ def _content_text(content: Any) -> str:
     return ""
 
 
+def _logprobs(text: str) -> dict[str, Any]:
+    """Chat-completion log probabilities, as the API returns them when a request asks for them."""
+    return {"content": [{"token": t, "logprob": -0.25, "bytes": list(t.encode())} for t in text.split()]}
+
+
 class OpenAIServer(LoopbackServer):
     name = "openai-loopback"
 
@@ -62,7 +67,7 @@ class OpenAIServer(LoopbackServer):
                     "index": 0,
                     "message": {"role": "assistant", "content": reply.text},
                     "finish_reason": "stop",
-                    "logprobs": None,
+                    "logprobs": _logprobs(reply.text) if (request.json or {}).get("logprobs") else None,
                 }
             ],
             "usage": {

@@ -8,6 +8,8 @@ AZURE_OPENAI_ENDPOINT is set (AZURE_OPENAI_API_KEY, AZURE_OPENAI_API_VERSION); e
 Rendering: each message keeps its role (the GPT-4o paper profile's ICL answers are `system`
 turns, as the authors sent them). A message with images is a list of parts in the Prompt's order,
 images as PNG data URLs with `detail: high`; a message without images is a plain string.
+A profile's request options go into every request as they are (GPT-4o's paper `logprobs: true`:
+the log probabilities come back but are not kept).
 """
 
 from __future__ import annotations
@@ -78,10 +80,12 @@ class OpenAIBackend(ApiBackend):
         service: OpenAIService,
         settings: ApiSettings | None = None,
         image_detail: str = "high",
+        request_options: Mapping[str, Any] | None = None,
     ):
         super().__init__(model, settings, secrets=(service.api_key,))
         self.service = service
         self.image_detail = image_detail
+        self.request_options = dict(request_options or {})  # e.g. GPT-4o's paper `logprobs: true`
 
     def open_client(self) -> Any:
         import openai
@@ -120,12 +124,17 @@ class OpenAIBackend(ApiBackend):
         # reply's JSON as is: the typed `create` walks every message part through its parameter
         # transform and builds models of the reply, milliseconds of CPU per image-laden request
         # that cap throughput at high concurrency.
-        body = {"model": self.model, "messages": self.render(prompt), **sampling(self.settings)}
+        body = {
+            "model": self.model,
+            "messages": self.render(prompt),
+            **sampling(self.settings),
+            **self.request_options,
+        }
         reply = await client.post("/chat/completions", body=body, cast_to=object)
         return parse_completion(reply)
 
     def request_settings(self) -> dict[str, Any]:
-        return {**super().request_settings(), "image_detail": self.image_detail}
+        return {**super().request_settings(), "image_detail": self.image_detail, **self.request_options}
 
     def describe(self) -> dict[str, Any]:
         return {**super().describe(), **self.service.describe()}

@@ -10,7 +10,7 @@ from dataclasses import dataclass, replace
 
 from .extract import EXTRACTORS, LENIENT, LENIENT_API, LENIENT_ECHO, MEDR1, ROBUST, STRICT, Extractor
 from .extract_robust import RobustExtractor
-from .templates import S1, S2
+from .templates import F1, S1, S2
 
 PROTOCOLS: tuple[str, ...] = ("paper", "unified")
 
@@ -41,6 +41,8 @@ class Profile:
     letter order). extractor: how MCQA replies are read (an `Extractor`: its markers, rules and when
     the option-text fallback runs; the unified protocol's robust one).
     chat_format: "native" (the model's own chat template) or "mistral_inst" (`[INST] ... [/INST]`).
+    mcqa_follow_up: a second request sent when nothing can be read in an MCQA reply (text-only: F1),
+    or None. request_options: extra request fields an API backend sends (GPT-4o: logprobs).
     temperature: sampling temperature; None leaves the backend's default (sampling on).
     baseline: "random" / "majority" for the two baselines, else None.
     """
@@ -56,6 +58,8 @@ class Profile:
     option_style: str = "shuffled"
     extractor: Extractor | RobustExtractor = LENIENT
     chat_format: str = "native"
+    mcqa_follow_up: str | None = None
+    request_options: tuple[tuple[str, object], ...] = ()
     temperature: float | None = 0.0
     max_new_tokens: int = 512
     baseline: str | None = None
@@ -126,12 +130,14 @@ def _paper_profiles() -> dict[str, Profile]:
                 text_first=True,
                 icl_answer_role="system",
                 extractor=LENIENT_API,
+                request_options=(("logprobs", True),),  # the authors' requests asked for them (not kept)
             ),
             "llama33textonly": Profile(
                 name="llama33textonly",
                 images="none",
                 conversation="textonly",
                 mcqa_template="textonly",
+                mcqa_follow_up=F1,
                 temperature=None,
             ),
             "random": Profile(name="random", baseline="random"),

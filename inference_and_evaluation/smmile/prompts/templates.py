@@ -62,6 +62,14 @@ TEXT_MCQA_ICL_HEAD = (
 TEXT_MCQA_EXAMPLE = "Question: {q}\nAnswer: {a}\n\n"
 TEXT_MCQA_ICL_TASK = "Now, your task is to provide an answer to the following multiple-choice question: \n\n"
 
+# Text-only model, MCQA: the follow-up sent when nothing could be read in the first reply, and how
+# the two replies are joined into the one text that is recorded and read again.
+F1 = (
+    "Based on your analysis above, what is your final answer? Please respond with just the letter "
+    "(A, B, C, etc.) of the correct option. Format your answer as: <answer>X</answer> where X is the letter."
+)
+FOLLOW_UP_JOIN = "{reply}\n\nUser: {follow_up}\n\nAssistant: {second}"
+
 # MedVLM-R1: ICL examples as text (k counts from 1), then the query.
 MEDR1_EXAMPLE = "Example {k}:\nQuestion: {q}\nAnswer: {a}\n\n"
 MEDR1_QUERY = "Now answer this question:\n{query}"
