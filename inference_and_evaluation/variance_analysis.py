@@ -1,6 +1,7 @@
 """Bootstrap the accuracy of every result: observed accuracy, SD and 95% interval per cell.
 
     python variance_analysis.py RESULTS_DIR [--generate_table] [--latex_output F] [--mean_only]
+        [--gain-models M ...] [--gain-exclude M ...]
 
 Cells: EM from open results, MCQA from mcqa results, LLM from the judge's
 <result>_evaluationllm.json beside an open result. Writes evaluation_results.txt and
@@ -8,7 +9,9 @@ evaluation_results.json (and the LaTeX table with --generate_table) into RESULTS
 the table. Ablation runs (e.g. result_qwen7B_ICL_open.order-reversed.jsonl) are compared with
 their plain run, problem by problem, in ablations.txt / ablations.json (/ ablations.tex); the ICL
 gain (ICL - 0-shot, paired over problems) goes to icl_gain.txt / icl_gain.json (/ icl_gain.tex), and
-the accuracy and ICL-gain figures to --figures-dir.
+the accuracy and ICL-gain figures to --figures-dir. The average ICL gain (absolute, and the mean of the
+per-model relative gains) covers every model with both modes, or those of --gain-models, less those
+of --gain-exclude; the paper's SMMILE++ headline: --gain-exclude llavamed llama33textonly.
 """
 
 from __future__ import annotations
@@ -21,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from smmile.ablation_report import ablation_latex, ablation_table, ablation_text
-from smmile.icl_gain import write_icl_gain
+from smmile.icl_gain import GainSelection, write_icl_gain
 from smmile.outcomes import Outcomes, collect_outcomes
 from smmile.results.jsonl import write_output
 from smmile.results.reader import check_single_dataset, load_results
@@ -74,6 +77,24 @@ def main(argv: Sequence[str] | None = None) -> int:
         action="store_true",
         help="LaTeX cells show the accuracy only",
     )
+    parser.add_argument(
+        "--gain-models",
+        "--gain_models",
+        dest="gain_models",
+        nargs="+",
+        metavar="MODEL",
+        default=None,
+        help="the models the average ICL gain covers (default: every model with 0-shot and ICL results)",
+    )
+    parser.add_argument(
+        "--gain-exclude",
+        "--gain_exclude",
+        dest="gain_exclude",
+        nargs="+",
+        metavar="MODEL",
+        default=[],
+        help="models the average ICL gain leaves out (e.g. llavamed llama33textonly)",
+    )
     add_bootstrap_args(parser)
     add_figure_args(parser, "the accuracy and ICL-gain figures")
     args = parser.parse_args(argv)
@@ -120,6 +141,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         figures_dir=Path(args.figures_dir) if args.figures else None,
         cells=cells,
         outcomes=outcomes,
+        selection=GainSelection(
+            tuple(args.gain_models) if args.gain_models is not None else None, tuple(args.gain_exclude)
+        ),
     )
     return 0
 

@@ -247,3 +247,72 @@ def test_an_output_folder_that_is_a_file_is_refused_in_one_line(tmp_path, script
         line = one_line_error(proc)
         assert line == f"error: {blocker}: is a file, not a folder: choose another output folder"
     assert proc.returncode == 2 and blocker.read_text() == "not a folder"
+
+
+# --- a damaged judge cache -------------------------------------------------------------------------
+
+
+def judged_folder(tmp_path: Path) -> Path:
+    folder = tmp_path / "results"
+    with ResultStore(folder / "result_modelA_ICL_open.jsonl") as store:
+        for i in range(4):
+            store.append(
+                ResultRecord(
+                    f"p{i}", final_question="Which side?", true_answer="Left.", generated_answer="Left.",
+                    full_response="Left.", model="modelA", inference_mode="ICL", task_format="open",
+                )
+            )  # fmt: skip
+    return folder
+
+
+def judge(folder: Path, server, *extra) -> subprocess.CompletedProcess:
+    args = [folder, "--judge-base-url", server.url, "--no-progress", *extra]
+    return run_script("evaluate_LLMJudge.py", *args, env=script_env())
+
+
+def damage_pages(path: Path) -> None:
+    """Overwrite pages in the middle of a sqlite file (its header stays valid)."""
+    data = bytearray(path.read_bytes())
+    page = int.from_bytes(data[16:18], "big")
+    assert len(data) > 8 * page
+    data[3 * page : 6 * page] = b"\x5a" * (3 * page)
+    path.write_bytes(bytes(data))
+
+
+def test_a_cache_with_damaged_pages_is_refused_with_the_flag_to_rebuild_it(tmp_path):
+    from loopback import OllamaServer
+
+    from smmile.judge_cache import FILE_NAME, JudgeCache
+
+    folder = judged_folder(tmp_path)
+    with OllamaServer(reply=lambda request: "1") as server:
+        assert judge(folder, server).returncode == 0
+        cache = folder / FILE_NAME
+        with JudgeCache(cache) as filler:  # an older cache holds many other verdicts
+            for i in range(3000):
+                filler.store("ollama", "llama3.3", f"{i:064x}", "an older verdict " * 8, 1)
+        damage_pages(cache)
+        before = cache.read_bytes()
+        server.reset()
+        proc = judge(folder, server)
+        assert proc.returncode == 2
+        line = one_line_error(proc)
+        assert line.startswith(f"error: {cache}: the judge cache is damaged")
+        assert "--rebuild-cache" in line
+        assert not any(r.path.endswith("/chat") for r in server.requests)  # nothing judged
+        assert cache.read_bytes() == before
+
+        proc = judge(folder, server, "--rebuild-cache")
+        assert proc.returncode == 0, proc.stderr
+        (kept,) = folder.glob(f"{FILE_NAME}.replaced-*")
+        assert kept.read_bytes() == before and f"kept as {kept.name}" in proc.stderr
+        assert "1 sent" in proc.stdout  # the four records share one prompt
+        assert len(JudgeCache(cache)) >= 1
+
+
+def test_a_judge_reply_with_a_lone_surrogate_is_cached(tmp_path):
+    from smmile.judge_cache import JudgeCache
+
+    with JudgeCache(tmp_path / "cache.sqlite") as cache:
+        cache.store("openai", "judge", "ab" * 32, f"1 {HALF_EMOJI}", 1)
+        assert cache.lookup("openai", "judge", ["ab" * 32])["ab" * 32].reply == "1 \ufffd"

@@ -1,8 +1,16 @@
 """The ICL gain: ICL minus 0-shot accuracy per model and metric, with a paired bootstrap interval.
 
 Only the problems present in both modes count, and the bootstrap resamples those problems (the
-same draw for both modes), so the interval respects the pairing. Gains are in points.
-`icl_gain.json`: {model: {metric: {"gain", "ci_low", "ci_high", "n", "accuracy_0-shot", "accuracy_ICL"}}}.
+same draw for both modes), so the interval respects the pairing. Gains are in points; a model's
+relative gain is its gain over its 0-shot accuracy, in percent.
+
+The averages follow the paper's headline definition: per metric, the mean of the per-model gains
+(absolute, points) and the mean of the per-model relative gains (percent), over the models a
+`GainSelection` picks (`--gain-models`, `--gain-exclude`; by default every model with both modes).
+Each average states the models it covers. `icl_gain.json`: {"gains": {model: {metric: {"gain",
+"ci_low", "ci_high", "n", "accuracy_0-shot", "accuracy_ICL", "relative_gain"}}}, "selection":
+{"models", "exclude"}, "averages": {metric: {"absolute": {"mean", "models"}, "relative": {"mean",
+"models", "undefined"}, "left_out"}}}.
 """
 
 from __future__ import annotations
@@ -10,9 +18,11 @@ from __future__ import annotations
 import json
 import sys
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from .errors import UserError
 from .outcomes import Outcomes, collect_outcomes, paired
 from .results.jsonl import write_output
 from .results.reader import Result, check_single_dataset
@@ -50,17 +60,79 @@ def icl_gains(outcomes: Sequence[Outcomes], n_boot: int = 1000, seed: int = 42) 
             "n": diff.n,
             "accuracy_0-shot": diff.base_accuracy,
             "accuracy_ICL": diff.accuracy,
+            "relative_gain": relative_gain(diff.diff, diff.base_accuracy),
         }
     return {m: gains[m] for group in row_order(list(gains)) for m in group}, notes
 
 
-def average_gains(gains: Mapping[str, Mapping[str, Mapping[str, Any]]]) -> dict[str, dict[str, float | int]]:
-    """Per metric: the mean gain across the models that have one, and how many they are."""
-    out: dict[str, dict[str, float | int]] = {}
+def relative_gain(gain: float, base_accuracy: float | None) -> float | None:
+    """The gain over the 0-shot accuracy, in percent; None when the 0-shot accuracy is 0 (or unknown)."""
+    return None if not base_accuracy else gain / base_accuracy * 100.0
+
+
+@dataclass(frozen=True)
+class GainSelection:
+    """Which models the averages cover: `models` (None: every model with a gain) minus `exclude`."""
+
+    models: tuple[str, ...] | None = None
+    exclude: tuple[str, ...] = ()
+
+    def covers(self, model: str) -> bool:
+        return (self.models is None or model in self.models) and model not in self.exclude
+
+    def check(self, gains: Mapping[str, Any]) -> None:
+        """A named model without an ICL gain is refused (a typo would silently change an average)."""
+        for flag, names in (("--gain-models", self.models or ()), ("--gain-exclude", self.exclude)):
+            unknown = [m for m in names if m not in gains]
+            if unknown:
+                have = ", ".join(gains) or "none"
+                raise UserError(f"{flag}: no ICL gain for {', '.join(unknown)} (models with one: {have})")
+
+    def describe(self) -> dict[str, Any]:
+        return {
+            "models": list(self.models) if self.models is not None else None,
+            "exclude": list(self.exclude),
+        }
+
+
+ALL_MODELS = GainSelection()
+
+
+def _relative(g: Mapping[str, Any]) -> float | None:
+    if "relative_gain" in g:
+        return g["relative_gain"]
+    return relative_gain(g["gain"], g.get("accuracy_0-shot"))
+
+
+def average_gains(
+    gains: Mapping[str, Mapping[str, Mapping[str, Any]]], selection: GainSelection = ALL_MODELS
+) -> dict[str, dict[str, Any]]:
+    """Per metric: the mean gain and the mean relative gain over the selected models that have one.
+
+    {metric: {"mean_gain", "models" (how many), "absolute": {"mean", "models" [ids]}, "relative":
+    {"mean" (None when no model has one), "models" [ids], "undefined" [ids: 0-shot accuracy 0]},
+    "left_out" [ids the selection leaves out]}}
+    """
+    out: dict[str, dict[str, Any]] = {}
     for metric in METRIC_ORDER:
-        values = [g[metric]["gain"] for g in gains.values() if metric in g]
-        if values:
-            out[metric] = {"mean_gain": sum(values) / len(values), "models": len(values)}
+        having = [m for m, g in gains.items() if metric in g]
+        chosen = [m for m in having if selection.covers(m)]
+        if not chosen:
+            continue
+        absolute = sum(gains[m][metric]["gain"] for m in chosen) / len(chosen)
+        rel = {m: _relative(gains[m][metric]) for m in chosen}
+        defined = [m for m in chosen if rel[m] is not None]
+        out[metric] = {
+            "mean_gain": absolute,
+            "models": len(chosen),
+            "absolute": {"mean": absolute, "models": chosen},
+            "relative": {
+                "mean": sum(rel[m] for m in defined) / len(defined) if defined else None,  # type: ignore[misc]
+                "models": defined,
+                "undefined": [m for m in chosen if rel[m] is None],
+            },
+            "left_out": [m for m in having if m not in chosen],
+        }
     return out
 
 
@@ -68,14 +140,35 @@ def _cell(g: Mapping[str, Any] | None) -> str:
     return MISSING if g is None else f"{g['gain']:+.2f} [{g['ci_low']:+.2f}, {g['ci_high']:+.2f}]"
 
 
-def average_lines(gains: Mapping[str, Mapping[str, Mapping[str, Any]]]) -> list[str]:
-    return [
-        f"Average ICL gain across {a['models']} model(s), {metric}: {a['mean_gain']:+.2f} points"
-        for metric, a in average_gains(gains).items()
-    ]
+def average_lines(
+    gains: Mapping[str, Mapping[str, Mapping[str, Any]]], selection: GainSelection = ALL_MODELS
+) -> list[str]:
+    """Each metric's averages, with the models each one covers."""
+    lines = []
+    for metric, a in average_gains(gains, selection).items():
+        rel = a["relative"]
+        relative = (
+            f"relative {rel['mean']:+.1f}% across {len(rel['models'])} model(s) (mean of per-model relative gains)"
+            if rel["mean"] is not None
+            else "relative: none (no selected model has a 0-shot accuracy above 0)"
+        )
+        lines.append(
+            f"Average ICL gain across {a['models']} model(s), {metric}: {a['mean_gain']:+.2f} points; {relative}"
+        )
+        lines.append(f"  covers: {', '.join(a['absolute']['models'])}")
+        if rel["undefined"]:
+            lines.append(f"  relative leaves out (0-shot accuracy 0): {', '.join(rel['undefined'])}")
+        if a["left_out"]:
+            lines.append(f"  left out by the selection: {', '.join(a['left_out'])}")
+    return lines
 
 
-def gain_text(gains: Mapping[str, Mapping[str, Mapping[str, Any]]], n_boot: int, seed: int) -> str:
+def gain_text(
+    gains: Mapping[str, Mapping[str, Mapping[str, Any]]],
+    n_boot: int,
+    seed: int,
+    selection: GainSelection = ALL_MODELS,
+) -> str:
     """The table (gain [95% CI] per metric, n) and the average gain per metric."""
     title = (
         f"ICL gain over 0-shot in points, paired over the problems both modes have "
@@ -93,11 +186,14 @@ def gain_text(gains: Mapping[str, Mapping[str, Mapping[str, Any]]], n_boot: int,
         ]
         for model in gains
     ]
-    return title + grid(header, [body]) + "\n" + "\n".join(average_lines(gains)) + "\n"
+    return title + grid(header, [body]) + "\n" + "\n".join(average_lines(gains, selection)) + "\n"
 
 
-def gain_latex(gains: Mapping[str, Mapping[str, Mapping[str, Any]]]) -> str:
-    """A booktabs tabular: one row per model, `$+g$ [lo, hi]` per metric, the average last."""
+def gain_latex(
+    gains: Mapping[str, Mapping[str, Mapping[str, Any]]], selection: GainSelection = ALL_MODELS
+) -> str:
+    """A booktabs tabular: one row per model, `$+g$ [lo, hi]` per metric, then the average gain and
+    the average relative gain, and a note naming the models each average covers."""
     metrics = [m for m in METRIC_ORDER if any(m in g for g in gains.values())] or list(METRIC_ORDER)
     lines = [
         r"\begin{tabular}{l" + "c" * len(metrics) + "}",
@@ -113,15 +209,28 @@ def gain_latex(gains: Mapping[str, Mapping[str, Mapping[str, Any]]]) -> str:
             for m in metrics
         ]
         lines.append(f"{latex_name(model)} & " + " & ".join(cells) + r" \\")
-    averages = average_gains(gains)
+    averages = average_gains(gains, selection)
     if averages:
+
+        def relative(m: str) -> str:
+            mean = averages[m]["relative"]["mean"] if m in averages else None
+            return MISSING if mean is None else f"${mean:+.1f}\\%$"
+
         lines += [
             r"\midrule",
             "Average & "
             + " & ".join(f"${averages[m]['mean_gain']:+.2f}$" if m in averages else MISSING for m in metrics)
             + r" \\",
+            "Average relative & " + " & ".join(relative(m) for m in metrics) + r" \\",
         ]
-    lines += [r"\bottomrule", r"\end{tabular}"]
+    lines.append(r"\bottomrule")
+    for metric, a in averages.items():
+        covered = ", ".join(latex_name(m) for m in a["absolute"]["models"])
+        note = f"{latex_escape(metric)} averages over {a['models']} model(s): {covered}"
+        if a["relative"]["undefined"]:
+            note += "; relative without " + ", ".join(latex_name(m) for m in a["relative"]["undefined"])
+        lines.append(f"\\multicolumn{{{len(metrics) + 1}}}{{l}}{{\\footnotesize {note}}} \\\\")
+    lines.append(r"\end{tabular}")
     return "\n".join(lines) + "\n"
 
 
@@ -134,28 +243,36 @@ def write_icl_gain(
     figures_dir: str | Path | None = None,
     cells: Mapping[str, Any] | None = None,
     outcomes: list[Outcomes] | None = None,
+    selection: GainSelection = ALL_MODELS,
 ) -> Gains:
     """Write icl_gain.txt and icl_gain.json (and icl_gain.tex with `generate_table`) into
     `results_dir`, print the table and the average gain per metric, and return the gains.
 
     With `figures_dir`: the forest plot of the gains and, given `cells` (the shape of
     evaluation_results.json), the accuracy-per-model figure. Judge files are read again from
-    `results_dir` unless `outcomes` are given; lines about unusable ones are left to the caller. Raises a UserError when the
-    folder mixes SMMILE and SMMILE++ results.
+    `results_dir` unless `outcomes` are given; lines about unusable ones are left to the caller.
+    `selection` picks the models of the averages. Raises a UserError when the folder mixes SMMILE
+    and SMMILE++ results, or when the selection names a model without a gain.
     """
     folder = Path(results_dir)
     if outcomes is None:  # a caller that has them (variance_analysis) passes them in
         check_single_dataset(results, folder)
         outcomes, _ = collect_outcomes(list(results), folder)
     gains, notes = icl_gains(outcomes, n_boot=n_boot, seed=seed)
+    selection.check(gains)
     for line in notes:
         print(line, file=sys.stderr)
-    text = gain_text(gains, n_boot, seed)
+    text = gain_text(gains, n_boot, seed, selection)
+    document = {
+        "gains": gains,
+        "selection": selection.describe(),
+        "averages": average_gains(gains, selection),
+    }
     write_output(folder / "icl_gain.txt", text)
-    write_output(folder / "icl_gain.json", json.dumps(gains, indent=2) + "\n")
+    write_output(folder / "icl_gain.json", json.dumps(document, indent=2) + "\n")
     print("\n" + text, end="")
     if generate_table:
-        write_output(folder / "icl_gain.tex", gain_latex(gains))
+        write_output(folder / "icl_gain.tex", gain_latex(gains, selection))
         print(f"ICL gain table written to {folder / 'icl_gain.tex'}")
     if figures_dir is not None:
         from .plots import accuracy_figure, figure_stem, icl_gain_figure
