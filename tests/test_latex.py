@@ -69,9 +69,10 @@ def test_icl_gain_table_escapes_model_names():
         "accuracy_ICL": 45.0,
     }
     tex = gain_latex({HOSTILE: {"EM": gain, "LLM": gain}})
-    model_row, average = rows(tex)
+    model_row, average, relative, *notes = rows(tex)
     assert len(model_row) == 3 and unescape(model_row[0]) == HOSTILE
-    assert average[0] == "Average"
+    assert average[0] == "Average" and relative == ["Average relative", r"$+12.5\%$", r"$+12.5\%$"]
+    assert len(notes) == 2 and all(len(n) == 1 and unescape(n[0]).endswith(HOSTILE + "}") for n in notes)
 
 
 def test_ablation_table_escapes_model_names_and_tags():
