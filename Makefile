@@ -1,25 +1,37 @@
-# make demo  - the main job on the bundled demo data (offline, no token, no GPU)
-# make test  - lint and the whole test suite (no GPU, network or keys needed)
+# make demo  - the main job on the bundled demo data (offline, no token, no GPU); installs only
+#              requirements-demo.txt (no torch)
+# make test  - lint and the whole test suite (no GPU, network or keys needed); installs the rest
 PYTHON_BOOT ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
+DEMO_STAMP := $(VENV)/.installed-demo
 DEMO_OUT := ../results_demo
 RUN := cd inference_and_evaluation && ../$(PY)
+# .venv/bin/python works from the scripts' folder too
+LINK := ln -sfn ../$(VENV) inference_and_evaluation/$(notdir $(VENV))
 
 .PHONY: venv demo test lint format clean-demo
 
 venv: $(STAMP)
 
-$(STAMP): requirements.txt requirements-dev.txt pyproject.toml
+# Everything (requirements-dev.txt includes every other set); it also satisfies the demo's set.
+$(STAMP): requirements.txt requirements-eval.txt requirements-demo.txt requirements-dev.txt pyproject.toml
 	test -x $(PY) || $(PYTHON_BOOT) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -r requirements-dev.txt
 	$(PY) -m pip install --quiet --no-deps -e .
-	ln -sfn ../$(VENV) inference_and_evaluation/$(notdir $(VENV))  # .venv/bin/python works from the scripts' folder too
-	touch $(STAMP)
+	$(LINK)
+	touch $(DEMO_STAMP) $(STAMP)
 
-demo: $(STAMP)
+# Only what the demo needs: the scripts run from their folder, so no package install either.
+$(DEMO_STAMP): requirements-demo.txt
+	test -x $(PY) || $(PYTHON_BOOT) -m venv $(VENV)
+	$(PY) -m pip install --quiet -r requirements-demo.txt
+	$(LINK)
+	touch $(DEMO_STAMP)
+
+demo: $(DEMO_STAMP)
 	$(RUN) inference_baselines.py --dataset demo --baseline all --inference_mode ICL --task_format open --output-dir ../results --no-progress
 	$(RUN) inference_baselines.py --dataset demo --baseline all --inference_mode ICL --task_format mcqa --output-dir ../results --no-progress
 	$(RUN) inference_baselines.py --dataset demo --baseline majority --inference_mode ICL --task_format open --num-icl 1 --output-dir ../results --no-progress
