@@ -27,7 +27,7 @@ $(STAMP): requirements.txt requirements-eval.txt requirements-demo.txt requireme
 # Only what the demo needs: the scripts run from their folder, so no package install either.
 $(DEMO_STAMP): requirements-demo.txt
 	test -x $(PY) || $(PYTHON_BOOT) -m venv $(VENV)
-	$(PY) -m pip install --quiet -r requirements-demo.txt
+	$(PY) -m pip install --quiet --no-compile -r requirements-demo.txt
 	$(LINK)
 	touch $(DEMO_STAMP)
 
