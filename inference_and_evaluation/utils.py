@@ -297,14 +297,22 @@ def output_dir_for(output_dir: str, dataset: str) -> Path:
 
 
 def load_dataset_for(args: argparse.Namespace) -> LoadedDataset:
-    from smmile.data import load_dataset_problems, resolve_source
+    """The problems of a run. With HF_HUB_OFFLINE=1 no image is fetched: the image folder has them
+    (prepare_data.py fills it on a machine with internet)."""
+    from smmile.data.loading import hub_offline, load_dataset_problems, resolve_source
 
     source = resolve_source(args.dataset, args.dataset_id, args.dataset_path)
     image_dir = Path(args.image_dir) if args.image_dir else None
-    dataset = load_dataset_problems(source, image_dir=image_dir, hf_cache_dir=args.hf_cache_dir)
+    offline = hub_offline()
+    dataset = load_dataset_problems(
+        source, image_dir=image_dir, hf_cache_dir=args.hf_cache_dir, fetch_missing=not offline
+    )
     if dataset.skipped:
+        what = (
+            "Run prepare_data.py where there is internet, or download these" if offline else "Download these"
+        )
         print(
-            f"{len(dataset.skipped)} problem(s) skipped: images missing. Download these into "
+            f"{len(dataset.skipped)} problem(s) skipped: images missing. {what} into "
             f"{args.image_dir} (named after the URL's last segment) and re-run:",
             file=sys.stderr,
         )

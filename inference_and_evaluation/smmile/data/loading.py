@@ -63,6 +63,11 @@ class LoadedDataset:
     name: str = ""
 
 
+def hub_offline() -> bool:
+    """Whether HF_HUB_OFFLINE asks for no network (as huggingface_hub reads it)."""
+    return os.environ.get("HF_HUB_OFFLINE", "").strip().lower() in ("1", "true", "yes", "on")
+
+
 def resolve_source(
     dataset: str = "smmile", dataset_id: str | None = None, dataset_path: str | None = None
 ) -> DatasetSource:
@@ -120,8 +125,7 @@ def _load_hub(dataset_id: str, cache_dir: str | None) -> tuple[list[dict], list[
     except Exception as exc:
         if not _is_access_error(exc):
             raise
-        offline = os.environ.get("HF_HUB_OFFLINE", "").strip().lower() in ("1", "true", "yes", "on")
-        hint = OFFLINE_HINT if offline else HUB_HINT
+        hint = OFFLINE_HINT if hub_offline() else HUB_HINT
         raise UserError(
             f"cannot load {dataset_id} from the Hugging Face Hub ({_one_line(exc)}); {hint}"
         ) from exc
