@@ -29,7 +29,12 @@ def _content_text(content: Any) -> str:
 
 def _logprobs(text: str) -> dict[str, Any]:
     """Chat-completion log probabilities, as the API returns them when a request asks for them."""
-    return {"content": [{"token": t, "logprob": -0.25, "bytes": list(t.encode())} for t in text.split()]}
+    return {
+        "content": [
+            {"token": t, "logprob": -0.25, "bytes": list(t.encode("utf-8", "surrogatepass"))}
+            for t in text.split()
+        ]
+    }
 
 
 class OpenAIServer(LoopbackServer):
