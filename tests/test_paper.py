@@ -333,3 +333,19 @@ def test_the_report_of_a_partial_run_marks_no_difference(tmp_path):
     assert done.returncode == 0, done.stderr
     page = (tmp_path / "report.html").read_text(encoding="utf-8")
     assert "paper 22.4 ± 3.8 (ours: 3 of 111)" in page and " ≠</span>" not in page
+
+
+def test_another_judge_is_named(tmp_path):
+    from smmile.paper_cells import our_cells
+    from smmile.results.reader import load_results
+
+    _write(tmp_path, "result_qwen7B_ICL_open.jsonl", [record(f"p{i}") for i in range(3)])
+    judge = {"model": "qwen7B", "problem_accuracies": {"p0": 100.0, "p1": 0.0, "p2": 0.0}}
+    judge["judge"] = {"backend": "openai", "model": "gpt-4o-mini", "failed_requests": 0}
+    (tmp_path / "result_qwen7B_ICL_open_evaluationllm.json").write_text(json.dumps(judge))
+    results, _ = load_results(tmp_path)
+    cells, notes = our_cells(results, tmp_path, n_boot=50)
+    assert not notes and cells[("qwen7B", "LLM", "ICL")].judge == "openai:gpt-4o-mini"
+    assert cells[("qwen7B", "EM", "ICL")].judge is None
+    c = compare_cell(paper_table("smmile"), "qwen7B", "LLM", "ICL", cells[("qwen7B", "LLM", "ICL")], 0.5, 3.0)
+    assert "judged by openai:gpt-4o-mini, the paper by ollama:llama3.3" in c.notes

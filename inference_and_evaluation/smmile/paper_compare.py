@@ -16,6 +16,7 @@ from typing import Any
 
 from .paper import EXPERT, PaperTable
 
+PAPER_JUDGE = "ollama:llama3.3"  # the paper's LLM judge (backend:model)
 TOLERANCE = 0.5  # points
 Z = 3.0  # bootstrap-noise SDs a difference may span and still be resampling noise
 
@@ -32,6 +33,7 @@ class OurCell:
     n: int
     errors: int = 0
     protocols: tuple[str, ...] = ()
+    judge: str | None = None  # backend:model of an LLM cell's judge, when its file says
 
 
 @dataclass(frozen=True)
@@ -101,6 +103,8 @@ def _notes(ours: OurCell, problems: int) -> list[str]:
     others = [p for p in ours.protocols if p != "paper"]
     if others:
         notes.append(f"protocol {', '.join(others)}: not the paper's prompts")
+    if ours.judge and ours.judge != PAPER_JUDGE:
+        notes.append(f"judged by {ours.judge}, the paper by {PAPER_JUDGE}")
     return notes
 
 
