@@ -79,8 +79,10 @@ def comparison_text(comp: Comparison) -> str:
     ]
     header = ["Model", "Cell", "Paper", "Ours", "Diff", "Answers", "Bootstrap explains", "Status"]
     blocks: dict[str, list[list[str]]] = {}
-    for c in comp.cells:
-        blocks.setdefault(c.model, []).append(_row(c))
+    in_folder = {c.model for c in comp.cells if c.ours is not None}
+    for c in comp.cells:  # the paper's models the folder lacks are named at the end
+        if c.model in in_folder:
+            blocks.setdefault(c.model, []).append(_row(c))
     lines = [*head, grid(header, list(blocks.values()))]
     lines.append(
         f"{s['differ']} of {s['compared']} cells differ from the paper by more than {comp.tolerance:g} points; "
