@@ -5,7 +5,8 @@
 
 Writes <result>_evaluationllm.json beside each open-format result and model_comparison_llm.txt.
 Verdicts are cached in RESULTS_DIR/judge_cache.sqlite by (backend, judge model, prompt): a re-run on
-unchanged results sends no request; a changed answer is judged again. `--visualize-only` sends
+unchanged results sends no request; a changed answer is judged again. A damaged cache is refused
+in one line; `--rebuild-cache` keeps it aside and starts a new one. `--visualize-only` sends
 nothing and builds the comparison from the saved judge JSONs.
 
 Before the first request it asks the judge server for its model list and stops in one line when
@@ -34,7 +35,7 @@ from smmile.judge import (
     judge_texts,
     make_judge_backend,
 )
-from smmile.judge_cache import JudgeCache
+from smmile.judge_cache import FILE_NAME, REBUILD_FLAG, JudgeCache
 from smmile.judge_server import check_judge_server
 from smmile.outcomes import incomplete_reason, is_complete
 from smmile.results.evaluations import JUDGE_SUFFIX, merged, read_evaluations
@@ -106,6 +107,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument(
         "--judge-model", "--judge_model", default=DEFAULT_JUDGE_MODEL, help="the judge model's name"
     )
+    parser.add_argument(
+        REBUILD_FLAG,
+        "--rebuild_cache",
+        dest="rebuild_cache",
+        action="store_true",
+        help=f"keep {FILE_NAME} aside under a backup name and start a new cache (judges every prompt "
+        "again); for a damaged cache",
+    )
     parser.add_argument("--no-progress", dest="progress", action="store_false", help="no progress bar")
     add_api_args(
         parser,
@@ -136,7 +145,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     def preflight(n: int) -> None:
         check_judge_server(args.judge_backend, args.judge_model, args.base_url, settings.timeout)
 
-    with folder_lock(folder, "judge"), JudgeCache.in_folder(folder) as cache:
+    with folder_lock(folder, "judge"), JudgeCache.in_folder(folder, args.rebuild_cache) as cache:
+        if cache.set_aside_as is not None:
+            print(f"{REBUILD_FLAG}: the previous cache is kept as {cache.set_aside_as.name}", file=sys.stderr)
         try:
             run = Judge(backend, args.judge_backend, args.judge_model, cache).judge_all(
                 judge_texts(open_results), progress=args.progress, before_sending=preflight
