@@ -17,27 +17,15 @@ from tqdm import tqdm
 
 from .ablations import Ablation, apply_ablation, example_label
 from .data import LoadedDataset
-from .errors import UserError
 from .follow_up import with_follow_up
 from .models.base import Backend
 from .prompts import Profile, build_prompt, get_profile, select_option
+from .results.identity import RunIdentity, check_resume, dataset_content, shown_content
 from .results.manifest import environment, read_manifest, scrub, utc_now, write_manifest
 from .results.naming import ResultKey
 from .results.store import ResultStore
 from .sharding import Shard, in_shard
 from .types import Problem, Prompt, Response, ResultRecord
-
-# Settings that change what a prompt or an answer is: a resumed run must keep them.
-IDENTITY_FIELDS = (
-    "model",
-    "inference_mode",
-    "task_format",
-    "dataset_id",
-    "seed",
-    "protocol",
-    "profile",
-    "ablation",
-)
 
 
 @dataclass
@@ -71,10 +59,6 @@ class RunConfig:
     @property
     def manifest_path(self) -> Path:
         return self.output_dir / self.key.manifest_name(self.shard)
-
-    def identity(self) -> dict[str, Any]:
-        ident = {name: getattr(self, name) for name in IDENTITY_FIELDS if name != "ablation"}
-        return {**ident, "ablation": self.ablation.describe()}
 
 
 @dataclass
@@ -172,34 +156,74 @@ def make_record(
     return record
 
 
-def check_resumable(config: RunConfig) -> None:
-    """Refuse to mix records made under different prompt-defining settings in one file."""
-    if not config.resume or not config.result_path.exists():
+def run_identity(
+    config: RunConfig, profile: Profile, dataset: LoadedDataset, backend: Backend
+) -> RunIdentity:
+    """The identity of the records this run writes (the backend is loaded: it says what it loaded)."""
+    loaded = backend.loaded()
+    return RunIdentity(
+        model=config.model,
+        inference_mode=config.inference_mode,
+        task_format=config.task_format,
+        dataset_id=config.dataset_id,
+        protocol=config.protocol,
+        profile=profile.name,
+        seed=config.seed,
+        ablation=config.ablation.describe(),
+        model_source=loaded.source,
+        model_revision=loaded.revision,
+        model_config=loaded.config,
+        generation=backend.generation(),
+        model_path=loaded.path,
+        dataset_revision=dataset.revision,
+        dataset_content=dataset_content(dataset.problems),
+    )
+
+
+def check_resumable(
+    config: RunConfig, identity: RunIdentity, dataset: LoadedDataset, records: dict[str, ResultRecord]
+) -> None:
+    """Refuse to add to a result whose kept records were made with another identity."""
+    if not config.resume:
         return
-    previous = read_manifest(config.manifest_path)
-    if not previous:
-        return
-    before = previous.get("identity", {})
-    changed = [k for k, v in config.identity().items() if k in before and before[k] != v]
-    if changed:
-        detail = ", ".join(f"{k}: {before[k]!r} -> {getattr(config, k)!r}" for k in changed)
-        raise UserError(
-            f"{config.result_path}: was made with other settings ({detail}); "
-            "use --no-resume to start over or another --output-dir"
-        )
+    by_id = {p.problem_id: p for p in dataset.problems}
+
+    def content_now(problem_id: str) -> str | None:
+        problem = by_id.get(problem_id)
+        if problem is None:
+            return None
+        try:
+            return shown_content(problem, shown_problem(problem, config, dataset.problems)[0])
+        except ValueError:  # the ablation cannot be applied now: it cannot match the record either
+            return ""
+
+    check_resume(
+        config.result_path,
+        identity,
+        read_manifest(config.manifest_path),
+        records,
+        content_now,
+        set(dataset.skipped),
+    )
 
 
 def run_model(config: RunConfig, dataset: LoadedDataset, backend: Backend) -> RunSummary:
     """Run one model over the selected problems, appending a record per problem as it finishes."""
     profile = get_profile(config.profile or config.model, config.protocol)
     problems = select_problems(dataset.problems, config.limit, config.shard)
-    check_resumable(config)
+    identity = run_identity(config, profile, dataset, backend)
     manifest = read_manifest(config.manifest_path) if config.resume else None
     started = utc_now()
     with ResultStore(config.result_path, config.resume, (config.manifest_path,)) as store:
+        check_resumable(config, identity, dataset, store.records)
         todo = [p for p in problems if p.problem_id not in store.done]
         already = len(problems) - len(todo)
-        prompts: list[tuple[Problem, Prompt, dict[str, Any]]] = []
+        prompts: list[tuple[Problem, Problem, Prompt, dict[str, Any]]] = []
+
+        def append(problem: Problem, shown: Problem, record: ResultRecord) -> None:
+            record.identity = identity.stamp(shown_content(problem, shown))
+            store.append(record)
+
         for problem in todo:
             try:
                 shown, notes = shown_problem(problem, config, dataset.problems)
@@ -213,10 +237,10 @@ def run_model(config: RunConfig, dataset: LoadedDataset, backend: Backend) -> Ru
                 )
             except ValueError as exc:  # e.g. more options than letters: an error record, never a guess
                 failure = Response.failure(f"prompt: {exc}")
-                store.append(make_record(config, profile, problem, None, failure))
+                append(problem, problem, make_record(config, profile, problem, None, failure))
                 continue
-            prompts.append((shown, prompt, notes))
-        manifest = _manifest(config, dataset, backend, problems, manifest, started)
+            prompts.append((problem, shown, prompt, notes))
+        manifest = _manifest(config, identity, dataset, backend, problems, manifest, started)
         write_manifest(config.manifest_path, manifest)
 
         t0 = time.perf_counter()
@@ -227,12 +251,12 @@ def run_model(config: RunConfig, dataset: LoadedDataset, backend: Backend) -> Ru
             disable=not config.progress,
             file=sys.stderr,
         )
-        stream = iter(backend.stream([p for _, p, _ in prompts]))
+        stream = iter(backend.stream([p for _, _, p, _ in prompts]))
         try:
             for index, response in stream:
-                shown, prompt, notes = prompts[index]
+                problem, shown, prompt, notes = prompts[index]
                 response = with_follow_up(backend, profile, prompt, response)  # text-only MCQA: F1
-                store.append(make_record(config, profile, shown, prompt, response, notes))
+                append(problem, shown, make_record(config, profile, shown, prompt, response, notes))
                 bar.update(1)
         finally:  # a failed write or a signal stops the requests in flight at once
             getattr(stream, "close", lambda: None)()
@@ -272,6 +296,7 @@ def run_model(config: RunConfig, dataset: LoadedDataset, backend: Backend) -> Ru
 
 def _manifest(
     config: RunConfig,
+    identity: RunIdentity,
     dataset: LoadedDataset,
     backend: Backend,
     problems: Sequence[Problem],
@@ -279,18 +304,26 @@ def _manifest(
     started: str,
 ) -> dict[str, Any]:
     runs = list((previous or {}).get("runs", []))
-    runs.append({"started_at": started})
+    runs.append(
+        {
+            "started_at": started,
+            "dataset_revision": identity.dataset_revision,
+            "dataset_content": identity.dataset_content,
+            "model_path": identity.model_path,
+        }
+    )
     cfg = asdict(config)
     cfg["output_dir"] = str(config.output_dir)
     return {
         "result_file": config.result_path.name,
-        "identity": config.identity(),
+        "identity": identity.to_json(),
         "config": scrub(cfg),
         "backend": scrub(backend.describe()),
         "dataset": {
             "name": dataset.name,
             "id": dataset.dataset_id,
             "revision": dataset.revision,
+            "content": identity.dataset_content,
             "problems": len(dataset.problems),
             "skipped_missing_images": dataset.skipped,
         },

@@ -172,6 +172,7 @@ class ResultRecord:
     profile: str | None = None
     seed: int | None = None
     ablation: dict[str, Any] | None = None
+    identity: dict[str, str] | None = None  # the run identity's stamp (smmile.results.identity)
     examples_seen: list[int | str] | None = (
         None  # `order` of each example shown (`<id>#<order>` if from another problem)
     )

@@ -26,7 +26,7 @@ from ..data.images import oriented
 from ..errors import UserError
 from ..redaction import REDACTED, public_url, redact  # noqa: F401 (the backends import them here)
 from ..types import Image, ImageRef, Prompt, Response
-from .base import Backend
+from .base import Backend, LoadedModel
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -325,6 +325,12 @@ class ApiBackend(Backend):
     def request_settings(self) -> dict[str, Any]:
         s = self.settings
         return {"temperature": s.temperature, "max_tokens": s.max_tokens}
+
+    def loaded(self) -> LoadedModel:
+        return LoadedModel(source=f"{self.provider} {self.model}")
+
+    def generation(self) -> dict[str, Any]:
+        return self.request_settings()
 
     def describe(self) -> dict[str, Any]:
         s = self.settings

@@ -4,9 +4,25 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from ..types import Prompt, Response
+
+
+@dataclass(frozen=True)
+class LoadedModel:
+    """What a backend actually answers with, for the run identity (None where unknown).
+
+    source: the hub id, the API's model name, or "local folder"; path: that folder (recorded,
+    not compared: a copied checkpoint is the same model); revision: the hub commit, or a
+    fingerprint of the local folder's files; config: a fingerprint of the loaded model config.
+    """
+
+    source: str | None = None
+    path: str | None = None
+    revision: str | None = None
+    config: str | None = None
 
 
 class Backend(ABC):
@@ -37,6 +53,14 @@ class Backend(ABC):
     def describe(self) -> dict[str, Any]:
         """What the manifest records about this backend (no secrets)."""
         return {"backend": type(self).__name__, "batch_size": self.batch_size}
+
+    def loaded(self) -> LoadedModel:
+        """What was loaded or is called (part of the run identity)."""
+        return LoadedModel(source=type(self).__name__)
+
+    def generation(self) -> dict[str, Any]:
+        """The settings that shape an answer (part of the run identity); not speed settings."""
+        return {}
 
     def close(self) -> None:
         """Release resources (GPU memory, clients)."""

@@ -9,7 +9,7 @@ from typing import Any
 
 from ..seeding import problem_rng
 from ..types import Prompt, Response
-from .base import Backend
+from .base import Backend, LoadedModel
 
 BASELINES = ("random", "majority")
 
@@ -57,3 +57,6 @@ class BaselineBackend(Backend):
 
     def describe(self) -> dict[str, Any]:
         return {"backend": "baseline", "baseline": self.kind}
+
+    def loaded(self) -> LoadedModel:
+        return LoadedModel(source=f"baseline {self.kind}")

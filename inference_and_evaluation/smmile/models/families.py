@@ -180,24 +180,34 @@ def backend_factory(model: LocalModel, settings: LocalSettings) -> Callable[[], 
     return make
 
 
+def _one_model(flag: str, what: str, models: Sequence[LocalModel]) -> None:
+    if len(models) != 1:
+        ids = ", ".join(m.result_id for m in models)
+        raise UserError(f"{flag} {what}, but {len(models)} are selected ({ids}); select one")
+
+
 def local_backends(
     args: argparse.Namespace, models: Sequence[LocalModel]
-) -> list[tuple[str, Callable[[], Backend]]]:
-    """(result id, backend factory) for each selected model, after checking the local-model flags.
+) -> list[tuple[str, Callable[[], Backend], str]]:
+    """(result id, backend factory, profile) for each selected model, after checking the
+    local-model flags.
 
-    `--model-path` names one model's folder, so it needs exactly one selected model.
+    `--model-path` names one model's folder and `--name` one result id, so each needs exactly
+    one selected model; a `--name`d result keeps the paper profile of the model it runs.
     """
     if args.model_path is not None:
-        if len(models) != 1:
-            ids = ", ".join(m.result_id for m in models)
-            raise UserError(
-                f"--model-path loads one model, but {len(models)} are selected ({ids}); select one"
-            )
+        _one_model("--model-path", "loads one model", models)
         if not Path(args.model_path).is_dir():
             raise UserError(f"--model-path {args.model_path}: no such folder")
+    name = getattr(args, "name", None)
+    if name is not None:
+        from .api_common import check_result_id
+
+        _one_model("--name", "names one result", models)
+        check_result_id(name)
     set_visible_gpus(args.gpu_devices)
     settings = LocalSettings.from_args(args)
-    return [(m.result_id, backend_factory(m, settings)) for m in models]
+    return [(name or m.result_id, backend_factory(m, settings), m.result_id) for m in models]
 
 
 __all__ = [

@@ -25,14 +25,16 @@ import gc
 import importlib.util
 import time
 from collections.abc import Iterator, Sequence
+from pathlib import Path
 from typing import Any
 
 import torch
 
 from ..errors import UserError
+from ..fingerprint import config_fingerprint, folder_fingerprint
 from ..prompts import render_mistral_instruct
 from ..types import Image, Prompt, Response, Text
-from .base import Backend
+from .base import Backend, LoadedModel
 from .families import LocalModel, LocalSettings
 
 TORCH_DTYPES = {"bfloat16": torch.bfloat16, "float16": torch.float16, "float32": torch.float32}
@@ -306,6 +308,27 @@ class TransformersBackend(Backend):
             "transformers": transformers.__version__,
             "torch": torch.__version__,
         }
+
+    def loaded(self) -> LoadedModel:
+        """The hub id and commit, or the local folder and a fingerprint of its files; the config's
+        fingerprint either way."""
+        config = self.model.config
+        generation = getattr(self.model, "generation_config", None)
+        fingerprint = config_fingerprint(config.to_dict(), generation.to_dict() if generation else None)
+        if self.settings.model_path:
+            path = Path(self.settings.model_path).resolve()
+            return LoadedModel("local folder", str(path), folder_fingerprint(path), fingerprint)
+        return LoadedModel(self.spec.hub_id, None, getattr(config, "_commit_hash", None), fingerprint)
+
+    def generation(self) -> dict[str, Any]:
+        out = {
+            "decoding": "greedy",
+            "max_new_tokens": self.settings.max_new_tokens,
+            "dtype": str(self.dtype).removeprefix("torch."),
+        }
+        if self.settings.min_new_tokens:
+            out["min_new_tokens"] = self.settings.min_new_tokens
+        return out
 
     def close(self) -> None:
         self.model = None

@@ -77,6 +77,7 @@ class ResultStore:
     _lock: IO[str] | None = None
     _records: dict[str, ResultRecord] = field(default_factory=dict)
     _broken: bool = False  # a write failed: close() keeps the file as it is
+    _appended: bool = False  # a store that wrote nothing leaves the file as it found it
 
     def open(self) -> ResultStore:
         writable_folder(self.path.parent)
@@ -150,6 +151,7 @@ class ResultStore:
                 self.path, f"{problem.problem}; the {len(self._records)} record(s) written before are kept"
             ) from None
         self._records[record.problem_id] = record
+        self._appended = True
 
     def compact(self) -> None:
         """Rewrite the file with one record per problem (atomic rename)."""
@@ -160,7 +162,8 @@ class ResultStore:
             self._fh = open(self.path, "a", encoding="utf-8")  # noqa: SIM115 (held until close)
 
     def close(self) -> None:
-        """Close and compact the file; after a failed write, keep it exactly as it is on disk."""
+        """Close and compact the file (if anything was written); after a failed write, keep it exactly
+        as it is on disk."""
         try:
             fh, self._fh = self._fh, None
             if fh is None:
@@ -171,7 +174,7 @@ class ResultStore:
                 if not self._broken:
                     self._broken = True
                     raise cannot_write(self.path, exc) from None
-            if not self._broken:
+            if self._appended and not self._broken:  # a store that wrote nothing leaves the file
                 self.compact()
         finally:
             if self._lock is not None:
