@@ -10,8 +10,10 @@ from __future__ import annotations
 import sys
 from collections.abc import Sequence
 
+from smmile.errors import UserError
+from smmile.models.api_common import check_result_id
 from smmile.models.baselines import BASELINES, BaselineBackend
-from utils import ModelSpec, common_parser, run_models, run_script
+from utils import ModelSpec, add_name_arg, common_parser, run_models, run_script
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -19,9 +21,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument(
         "--baseline", nargs="+", choices=[*BASELINES, "all"], default=["all"], help="which baseline(s) to run"
     )
+    add_name_arg(parser, "the baseline's name")
     args = parser.parse_args(argv)
     kinds = list(BASELINES) if "all" in args.baseline else list(dict.fromkeys(args.baseline))
-    return run_models(args, [ModelSpec(kind, lambda kind=kind: BaselineBackend(kind)) for kind in kinds])
+    if args.name is not None and len(kinds) != 1:
+        raise UserError(f"--name names one result, but {len(kinds)} baselines are selected; select one")
+    specs = [ModelSpec(kind, lambda kind=kind: BaselineBackend(kind), kind) for kind in kinds]
+    if args.name is not None:
+        specs = [ModelSpec(check_result_id(args.name), specs[0].make_backend, kinds[0])]
+    return run_models(args, specs)
 
 
 if __name__ == "__main__":

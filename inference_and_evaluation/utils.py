@@ -358,7 +358,9 @@ def load_reference_dataset(
         raise UserError(f"cannot read {purpose} from the dataset: {exc}") from None
 
 
-def config_for(args: argparse.Namespace, model: str, dataset: LoadedDataset, **extra) -> RunConfig:
+def config_for(
+    args: argparse.Namespace, model: str, dataset: LoadedDataset, profile: str | None = None, **extra
+) -> RunConfig:
     from smmile.runner import RunConfig
     from smmile.sharding import parse_shard, shard_from_env
 
@@ -377,7 +379,7 @@ def config_for(args: argparse.Namespace, model: str, dataset: LoadedDataset, **e
         dataset_id=dataset.dataset_id,
         seed=args.seed,
         protocol=args.protocol,
-        profile=getattr(args, "profile", None),
+        profile=getattr(args, "profile", None) or profile,
         limit=args.limit,
         shard=shard,
         max_error_rate=args.max_error_rate,
@@ -390,10 +392,12 @@ def config_for(args: argparse.Namespace, model: str, dataset: LoadedDataset, **e
 
 @dataclass(frozen=True)
 class ModelSpec:
-    """A model a script can run: its result id and how to build its backend (built only when run)."""
+    """A model a script can run: its result id, how to build its backend (built only when run) and
+    the paper profile it is prompted with (None: its result id's; --profile overrides either)."""
 
     model_id: str
     make_backend: Callable[[], Backend]
+    profile: str | None = None
 
 
 def report(summary: RunSummary) -> str:
@@ -412,7 +416,7 @@ def run_models(args: argparse.Namespace, models: Sequence[ModelSpec], **extra) -
     dataset = load_dataset_for(args)
     status = 0
     for spec in models:
-        config = config_for(args, spec.model_id, dataset, **extra)
+        config = config_for(args, spec.model_id, dataset, spec.profile, **extra)
         writable_folder(config.output_dir)  # before a model is loaded or a request sent
         backend = spec.make_backend()
         try:
@@ -483,6 +487,15 @@ def add_api_args(
         g.add_argument(*base_url_flags, dest="base_url", default=None, help=base_url_help)
 
 
+def add_name_arg(parser: argparse.ArgumentParser | argparse._ArgumentGroup, default: str) -> None:
+    """--name: the result id (file names), so one family can hold several checkpoints or settings."""
+    parser.add_argument(
+        "--name",
+        default=None,
+        help=f"result id, e.g. qwen7B-finetuned (letters, digits, . _ + -); unset: {default}",
+    )
+
+
 def add_local_model_args(parser: argparse.ArgumentParser) -> None:
     """The flags of the scripts that run a model locally through transformers."""
 
@@ -496,6 +509,7 @@ def add_local_model_args(parser: argparse.ArgumentParser) -> None:
         return value
 
     g = parser.add_argument_group("local model (transformers)")
+    add_name_arg(g, "the selected model's id (its paper profile is kept unless --profile)")
     g.add_argument(
         "--model-path",
         "--model_path",
