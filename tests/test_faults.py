@@ -4,7 +4,6 @@ already written is lost: text UTF-8 cannot hold, signals, full disks, unwritable
 from __future__ import annotations
 
 import json
-import shutil
 import signal
 import subprocess
 import sys
@@ -12,7 +11,7 @@ import time
 from pathlib import Path
 
 import pytest
-from helpers import ROOT, SCRIPTS, run_script
+from helpers import ROOT, SCRIPTS, demo_copy, demo_rows, run_script
 from loopback import OpenAIServer
 from loopback.harness import script_env
 
@@ -26,16 +25,6 @@ HALF_EMOJI = "\ud83d"  # a lone surrogate: half of an emoji's UTF-16 pair
 N_PROBLEMS = len(
     {json.loads(line)["problem_id"] for line in (DEMO_DIR / "data.jsonl").open(encoding="utf-8")}
 )
-
-
-def demo_copy(folder: Path, change=None) -> Path:
-    """The demo dataset as a local JSONL copy, each row passed through `change` first."""
-    folder.mkdir(parents=True)
-    shutil.copytree(DEMO_DIR / "images", folder / "images")
-    rows = [json.loads(line) for line in (DEMO_DIR / "data.jsonl").read_text("utf-8").splitlines()]
-    rows = [change(i, dict(r)) if change else r for i, r in enumerate(rows)]
-    (folder / "data.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows if r), "utf-8")
-    return folder
 
 
 def rows_of(path: Path) -> list[dict]:
@@ -85,9 +74,8 @@ def test_a_dataset_row_with_a_lone_surrogate_is_recorded(tmp_path):
             row["question"] += HALF_EMOJI
         return row
 
-    demo_rows = [json.loads(line) for line in (DEMO_DIR / "data.jsonl").read_text("utf-8").splitlines()]
-    first = demo_rows[0]["problem_id"]
-    last = max(r["order"] for r in demo_rows if r["problem_id"] == first)
+    first = demo_rows()[0]["problem_id"]
+    last = max(r["order"] for r in demo_rows() if r["problem_id"] == first)
 
     data = demo_copy(tmp_path / "data", poison)
     assert b"\\ud83d" in (data / "data.jsonl").read_bytes()

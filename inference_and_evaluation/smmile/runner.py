@@ -17,6 +17,7 @@ from tqdm import tqdm
 
 from .ablations import Ablation, apply_ablation, example_label
 from .data import LoadedDataset
+from .data.validation import check_icl_examples
 from .follow_up import with_follow_up
 from .models.base import Backend
 from .prompts import Profile, build_prompt, get_profile, select_option
@@ -85,6 +86,15 @@ def select_problems(problems: Sequence[Problem], limit: int | None, shard: Shard
     if limit is not None:
         chosen = chosen[:limit]
     return [p for p in chosen if in_shard(p.problem_id, shard)]
+
+
+def problems_to_run(config: RunConfig, dataset: LoadedDataset) -> list[Problem]:
+    """The problems a run selects; under ICL, one without in-context examples is refused (one line),
+    never run 0-shot. Checked before a model is loaded or a request sent."""
+    problems = select_problems(dataset.problems, config.limit, config.shard)
+    if config.inference_mode == "ICL":
+        check_icl_examples(problems, dataset.dataset_id or dataset.name)
+    return problems
 
 
 def context_metadata(shown: Problem) -> dict[str, Any]:
@@ -210,7 +220,7 @@ def check_resumable(
 def run_model(config: RunConfig, dataset: LoadedDataset, backend: Backend) -> RunSummary:
     """Run one model over the selected problems, appending a record per problem as it finishes."""
     profile = get_profile(config.profile or config.model, config.protocol)
-    problems = select_problems(dataset.problems, config.limit, config.shard)
+    problems = problems_to_run(config, dataset)
     identity = run_identity(config, profile, dataset, backend)
     manifest = read_manifest(config.manifest_path) if config.resume else None
     started = utc_now()

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import os
+import shutil
 import subprocess
 import sys
 from dataclasses import asdict
@@ -44,3 +46,22 @@ def record(pid: str, answer: str | None = "yes", truth: str = "yes", **kw) -> di
         "task_format": "open",
     }
     return asdict(ResultRecord(pid, **{**fields, **kw}))
+
+
+def demo_rows() -> list[dict]:
+    """The bundled demo's rows, as in its data.jsonl."""
+    from smmile.data import DEMO_DIR
+
+    return [json.loads(line) for line in (DEMO_DIR / "data.jsonl").read_text("utf-8").splitlines()]
+
+
+def demo_copy(folder: Path, change=None) -> Path:
+    """The demo as a local JSONL copy with its images; each row passes through `change(i, row)`
+    first (a falsy result drops the row)."""
+    from smmile.data import DEMO_DIR
+
+    folder.mkdir(parents=True)
+    shutil.copytree(DEMO_DIR / "images", folder / "images")
+    rows = [change(i, dict(r)) if change else r for i, r in enumerate(demo_rows())]
+    (folder / "data.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows if r), "utf-8")
+    return folder

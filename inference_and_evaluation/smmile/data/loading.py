@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from smmile.data.images import resolve_missing_image
+from smmile.data.validation import check_rows, image_inside, order_number
 from smmile.errors import FileProblem, UserError
 from smmile.types import ImageRef, Problem, Triplet
 
@@ -259,7 +260,7 @@ def _with_local_image(row: dict, folder: Path, file: Path) -> dict:
         return row
     if not isinstance(value, str) or not value:
         raise FileProblem(file, f"{row['_where']}: image must be a file path or null, got {value!r}")
-    image_path = folder / value
+    image_path = image_inside(folder, value, file, row["_where"])
     if not image_path.is_file():
         raise FileProblem(file, f"{row['_where']}: image file {value} not found in {folder}")
     row["image"] = ImageRef.from_path(image_path)
@@ -299,12 +300,12 @@ def _rows_with_images(ds: Any, folder: Path | None) -> list[dict]:
     for number, row in enumerate(ds):
         row = dict(row)
         row["_where"] = f"row {number}"
-        row["image"] = _hub_image(row["image"], folder, interned)
+        row["image"] = _hub_image(row["image"], folder, interned, row["_where"])
         rows.append(row)
     return rows
 
 
-def _hub_image(value: Any, folder: Path | None, interned: dict[str, ImageRef]) -> ImageRef | None:
+def _hub_image(value: Any, folder: Path | None, interned: dict[str, ImageRef], where: str) -> ImageRef | None:
     if value is None:
         return None
     if isinstance(value, bytes):
@@ -312,8 +313,7 @@ def _hub_image(value: Any, folder: Path | None, interned: dict[str, ImageRef]) -
     elif isinstance(value, dict):
         data = value.get("bytes")
         if not data and value.get("path") and folder is not None:
-            path = Path(value["path"])
-            path = path if path.is_absolute() else folder / path
+            path = image_inside(folder, value["path"], folder, where)
             if path.is_file():
                 return ImageRef.from_path(path)
     else:
@@ -337,18 +337,6 @@ def _sha256_files(files: Iterable[Path]) -> str:
 # --- rows -> problems --------------------------------------------------------------------------------
 
 
-def _order(value: Any, pid: str, origin: str, where: str) -> float:
-    try:
-        if isinstance(value, bool):
-            raise ValueError
-        number = float(value)
-        if math.isnan(number):
-            raise ValueError
-        return number
-    except (TypeError, ValueError):
-        raise FileProblem(origin, f"{where} (problem {pid}): order {value!r} is not a number") from None
-
-
 def _none_if_nan(value: Any) -> Any:
     return None if isinstance(value, float) and math.isnan(value) else value
 
@@ -367,11 +355,13 @@ def _to_problems(
     fetch: bool,
     timeout: float,
 ) -> tuple[list[Problem], dict[str, list[str]]]:
+    check_rows(rows, origin)
     meta_columns = ["speciality"] + [c for c in columns if c.startswith("flag_")]
     groups: dict[str, list[tuple[float, dict]]] = {}
     for row in rows:
         pid = _text(row["problem_id"])
-        groups.setdefault(pid, []).append((_order(row["order"], pid, origin, row.get("_where", "")), row))
+        order = order_number(row["order"], pid, origin, row.get("_where", ""))
+        groups.setdefault(pid, []).append((order, row))
     fetched: dict[str, ImageRef | None] = {}
     problems: list[Problem] = []
     skipped: dict[str, list[str]] = {}
