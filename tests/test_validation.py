@@ -116,3 +116,61 @@ def test_an_icl_run_of_problems_without_examples_is_refused_before_any_request(t
         zero_shot = run_script("inference_openai.py", *args, "--inference_mode", "0-shot", env=env)
         assert zero_shot.returncode == 0, zero_shot.stderr
         assert server.count == len(loaded.problems)
+
+
+# --- images given inline ---------------------------------------------------------------------------
+
+
+def test_images_given_as_base64_text_are_decoded(tmp_path):
+    import base64
+
+    from smmile.data import DEMO_DIR
+
+    def inline(i, row):
+        raw = (DEMO_DIR / row["image"]).read_bytes()
+        text = base64.b64encode(raw).decode("ascii")
+        if i % 3 == 0:
+            return {**row, "image": {"bytes": text, "path": None}}
+        if i % 3 == 1:
+            return {**row, "image": f"data:image/png;base64,{text}"}
+        return {**row, "image": {"bytes": base64.urlsafe_b64encode(raw).decode(), "path": "x.png"}}
+
+    loaded = load(demo_copy(tmp_path / "d", inline))
+    demo = load_dataset_problems(resolve_source("demo"), fetch_missing=False)
+    images = [[t.image.sha256 for t in p.triplets] for p in loaded.problems]
+    assert images == [[t.image.sha256 for t in p.triplets] for p in demo.problems]
+
+
+@pytest.mark.parametrize(
+    "image, expected",
+    [
+        ({"bytes": "not base64 at all!"}, "line 2: image bytes are text but not base64"),
+        ({"bytes": "aGVsbG8gd29ybGQ="}, "line 2: image bytes decode from base64 to 11 bytes that are not an image"),
+        ({"bytes": 12345}, "line 2: image bytes must be bytes or base64 text, got int"),
+    ],
+    ids=["not-base64", "not-an-image", "a-number"],
+)  # fmt: skip
+def test_inline_images_that_are_not_images_are_refused(tmp_path, image, expected):
+    assert expected in refused(demo_copy(tmp_path / "d", at_line(1, image=image)))
+
+
+def test_a_run_on_base64_images_sends_the_same_images(tmp_path):
+    import base64
+    import json
+
+    from smmile.data import DEMO_DIR
+
+    def inline(i, row):
+        text = base64.b64encode((DEMO_DIR / row["image"]).read_bytes()).decode("ascii")
+        return {**row, "image": {"bytes": text}}
+
+    sent = []
+    for name, change in (("plain", None), ("inline", inline)):
+        data = demo_copy(tmp_path / name, change)
+        with OpenAIServer() as server:
+            args = ["--dataset-path", data, "--output-dir", tmp_path / f"r-{name}", "--no-progress"]
+            args += ["--base-url", server.url + "/v1"]
+            proc = run_script("inference_openai.py", *args, env=script_env(OPENAI_API_KEY="sk-loopback-b64"))
+            assert proc.returncode == 0, proc.stderr
+            sent.append(sorted(json.dumps(r.json["messages"], sort_keys=True) for r in server.requests))
+    assert sent[0] == sent[1] and "data:image/png;base64," in sent[1][0]

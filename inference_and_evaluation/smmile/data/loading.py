@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from smmile.data.images import resolve_missing_image
-from smmile.data.validation import check_rows, image_inside, order_number
+from smmile.data.validation import check_rows, image_bytes, image_inside, order_number
 from smmile.errors import FileProblem, UserError
 from smmile.types import ImageRef, Problem, Triplet
 
@@ -248,13 +248,17 @@ def _read_parquet(file: Path) -> tuple[list[dict], list[str]]:
 
 
 def _with_local_image(row: dict, folder: Path, file: Path) -> dict:
-    """Replace a row's image (relative path, or hub-style {bytes, path}) with an ImageRef or None."""
+    """Replace a row's image (a relative path, a data URL, or hub-style {bytes, path} with bytes
+    raw or as base64 text) with an ImageRef or None."""
     value = row["image"]
     if isinstance(value, dict):
         if value.get("bytes"):
-            row["image"] = ImageRef.from_bytes(value["bytes"])
+            row["image"] = ImageRef.from_bytes(image_bytes(value["bytes"], file, row["_where"]))
             return row
         value = value.get("path")
+    if isinstance(value, str) and value.startswith("data:image/"):  # an inline data URL
+        row["image"] = ImageRef.from_bytes(image_bytes(value, file, row["_where"]))
+        return row
     if value is None or (isinstance(value, float) and math.isnan(value)):
         row["image"] = None
         return row
@@ -312,6 +316,8 @@ def _hub_image(value: Any, folder: Path | None, interned: dict[str, ImageRef], w
         data: bytes | None = value
     elif isinstance(value, dict):
         data = value.get("bytes")
+        if data:
+            data = image_bytes(data, folder or "the dataset", where)
         if not data and value.get("path") and folder is not None:
             path = image_inside(folder, value["path"], folder, where)
             if path.is_file():

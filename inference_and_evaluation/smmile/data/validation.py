@@ -7,6 +7,9 @@ is not the true answer ""): the load stops with one line naming the file, the ro
 
 from __future__ import annotations
 
+import base64
+import binascii
+import io
 import math
 from collections.abc import Sequence
 from pathlib import Path, PurePosixPath
@@ -78,6 +81,41 @@ def image_inside(folder: Path, value: str, origin: str | Path, where: str) -> Pa
             "give image paths relative to that folder",
         )
     return folder / value
+
+
+def image_bytes(data: Any, origin: str | Path, where: str) -> bytes:
+    """The bytes of an image given inline: raw bytes (the `datasets` Image feature's own form), or
+    base64 text (how JSON carries bytes), with or without a `data:image/...;base64,` prefix.
+    Text that is not base64, or base64 of something that is not an image, is refused."""
+    if isinstance(data, (bytes, bytearray, memoryview)):
+        return bytes(data)
+    if not isinstance(data, str):
+        raise FileProblem(
+            origin, f"{where}: image bytes must be bytes or base64 text, got {type(data).__name__}"
+        )
+    text = data.strip()
+    if text.startswith("data:"):
+        header, _, text = text.partition(",")
+        if not header.endswith(";base64"):
+            raise FileProblem(origin, f"{where}: image data URL {header[:40]!r}... is not base64")
+    text = "".join(text.split())  # base64 wrapped over several lines
+    try:
+        altchars = b"-_" if "-" in text or "_" in text else None  # the URL-safe alphabet
+        raw = base64.b64decode(text, altchars=altchars, validate=True)
+    except (binascii.Error, ValueError, UnicodeEncodeError):
+        raise FileProblem(
+            origin, f"{where}: image bytes are text but not base64 ({text[:24]!r}...)"
+        ) from None
+    from PIL import Image, UnidentifiedImageError
+
+    try:
+        with Image.open(io.BytesIO(raw)):
+            pass  # the header is read; nothing is decoded
+    except (UnidentifiedImageError, OSError):
+        raise FileProblem(
+            origin, f"{where}: image bytes decode from base64 to {len(raw)} bytes that are not an image"
+        ) from None
+    return raw
 
 
 def check_icl_examples(problems: Sequence[Problem], dataset: str) -> None:
