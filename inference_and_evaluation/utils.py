@@ -438,16 +438,20 @@ def run_models(args: argparse.Namespace, models: Sequence[ModelSpec], **extra) -
 
 
 def api_settings(args: argparse.Namespace, temperature: float | None, max_tokens: int | None) -> ApiSettings:
-    """The request settings of an API script: the --concurrency/--max-retries/--timeout flags and
-    the sampling the profile (or the script) asks for; None leaves a setting to the server."""
+    """The request settings of an API script: the --concurrency, retry and timeout flags and the
+    sampling the profile (or the script) asks for; None leaves a setting to the server."""
     from smmile.models.api_common import ApiSettings
+    from smmile.models.retry import RetryPolicy
 
-    return ApiSettings(
-        concurrency=args.concurrency,
+    retry = RetryPolicy(
         max_retries=args.max_retries,
-        timeout=args.timeout,
-        temperature=temperature,
-        max_tokens=max_tokens,
+        read_timeout_s=args.timeout,
+        connect_timeout_s=args.connect_timeout,
+        total_timeout_s=args.total_timeout,
+        stop_after=args.stop_after,
+    )
+    return ApiSettings(
+        concurrency=args.concurrency, temperature=temperature, max_tokens=max_tokens, retry=retry
     )
 
 
@@ -457,7 +461,9 @@ def add_api_args(
     base_url_help: str = "an OpenAI-compatible server (vLLM, SGLang, ollama, LM Studio) or a proxy, "
     "e.g. http://node1:8000/v1",
 ) -> None:
-    """The flags of the scripts that call an API: concurrency, retries, timeout, server address."""
+    """The flags of the scripts that call an API: concurrency, retries, timeouts, server address.
+    Their defaults are the RetryPolicy's (smmile/models/retry.py)."""
+    from smmile.models.retry import RetryPolicy
 
     def at_least(low: int | float, kind: type):
         def parse(text: str):
@@ -471,6 +477,8 @@ def add_api_args(
 
         return parse
 
+    policy = RetryPolicy()
+    seconds = at_least(0.001, float)
     g = parser.add_argument_group("API requests")
     g.add_argument("--concurrency", type=at_least(1, int), default=8, help="requests in flight at once")
     g.add_argument(
@@ -478,11 +486,34 @@ def add_api_args(
         "--max_retries",
         dest="max_retries",
         type=at_least(0, int),
-        default=5,
-        help="retries of a request that failed with 429, 5xx or a timeout (with backoff, honouring retry-after)",
+        default=policy.max_retries,
+        help="retries of a request that failed with 408/409/429/5xx, a timeout, a dropped connection or "
+        "a reply that does not parse (exponential backoff with jitter; retry-after honoured)",
     )
+    for flags, default, help in (
+        (("--timeout",), policy.read_timeout_s, "seconds to wait for the reply to one attempt"),
+        (
+            ("--connect-timeout", "--connect_timeout"),
+            policy.connect_timeout_s,
+            "seconds to wait for a connection to the server",
+        ),
+        (
+            ("--total-timeout", "--total_timeout"),
+            policy.total_timeout_s,
+            "seconds one request may take in all, every attempt and wait included; then it is an error record",
+        ),
+    ):
+        g.add_argument(
+            *flags, dest=flags[-1].lstrip("-").replace("-", "_"), type=seconds, default=default, help=help
+        )
     g.add_argument(
-        "--timeout", type=at_least(0.001, float), default=120.0, help="seconds per request attempt"
+        "--stop-after",
+        "--stop_after",
+        dest="stop_after",
+        type=at_least(1, int),
+        default=policy.stop_after,
+        help="stop the run after this many requests in a row failed for authentication (401/403), "
+        "not found (404) or no reply (records kept)",
     )
     if base_url_flags:
         g.add_argument(*base_url_flags, dest="base_url", default=None, help=base_url_help)

@@ -23,6 +23,7 @@ from smmile.models.api_common import (
     result_id,
     stream_concurrently,
 )
+from smmile.models.retry import RetryPolicy
 from smmile.types import ImageRef
 
 
@@ -195,7 +196,9 @@ def test_settings_refuse_nonsense():
     with pytest.raises(UserError, match="--concurrency"):
         ApiSettings(concurrency=0)
     with pytest.raises(UserError, match="--max-retries"):
-        ApiSettings(max_retries=-1)
+        RetryPolicy(max_retries=-1)
+    with pytest.raises(UserError, match="--total-timeout"):
+        RetryPolicy(total_timeout_s=0)
 
 
 @pytest.mark.parametrize("flag", [["--concurrency", "0"], ["--max-retries", "x"], ["--timeout", "0"]])
@@ -217,4 +220,5 @@ def test_api_flags_defaults_and_judge_spelling():
     parser = utils.script_parser("t")
     utils.add_api_args(parser, base_url_flags=("--judge-base-url",))
     args = parser.parse_args(["--judge-base-url", "http://h:1"])
-    assert (args.concurrency, args.max_retries, args.timeout, args.base_url) == (8, 5, 120.0, "http://h:1")
+    assert (args.concurrency, args.max_retries, args.timeout, args.base_url) == (8, 8, 120.0, "http://h:1")
+    assert (args.connect_timeout, args.total_timeout, args.stop_after) == (10.0, 300.0, 3)

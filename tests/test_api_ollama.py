@@ -9,6 +9,7 @@ from loopback.harness import demo, demo_prompts, files_containing, records, run_
 
 from smmile.models.api_common import ApiSettings
 from smmile.models.ollama_backend import OllamaBackend
+from smmile.models.retry import RetryPolicy
 from smmile.runner import RunConfig, run_model
 
 
@@ -103,7 +104,8 @@ def config(tmp_path):
 
 
 def test_server_errors_and_timeouts_are_retried_within_bounds(tmp_path):
-    settings = ApiSettings(max_retries=2, temperature=None, max_tokens=None, timeout=0.5)
+    policy = RetryPolicy(max_retries=2, read_timeout_s=0.5, backoff_initial_s=0.01)
+    settings = ApiSettings(temperature=None, max_tokens=None, retry=policy)
     with OllamaServer() as server:
         server.inject(
             Fault(503, match="EEG"),
@@ -114,7 +116,7 @@ def test_server_errors_and_timeouts_are_retried_within_bounds(tmp_path):
             Fault(None, delay=3.0, match="incision"),  # a timeout, then a good reply
             Fault(400, match="lab report"),  # not retried
         )
-        backend = OllamaBackend("llama3.3", server.url, settings, backoff_s=0.01)
+        backend = OllamaBackend("llama3.3", server.url, settings)
         summary = run_model(config(tmp_path), demo(), backend)
     rows = {r["final_question"]: r for r in records(config(tmp_path).result_path)}
     eeg = rows["Does this EEG show generalised spike-and-wave discharges?"]

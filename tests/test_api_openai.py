@@ -26,6 +26,7 @@ from loopback.harness import (
 
 from smmile.models.api_common import ApiSettings
 from smmile.models.openai_backend import OpenAIBackend, OpenAIService
+from smmile.models.retry import RetryPolicy
 from smmile.runner import RunConfig, run_model
 
 KEY = "sk-loopback-SECRET-4f1c9e"
@@ -125,9 +126,10 @@ def test_missing_keys_give_one_line(tmp_path):
     assert proc.returncode == 2 and "AZURE_OPENAI_API_KEY" in proc.stderr and "Traceback" not in proc.stderr
 
 
-def backend_for(server, **settings) -> OpenAIBackend:
+def backend_for(server, concurrency=8, **retry) -> OpenAIBackend:
     service = OpenAIService("compatible", KEY, base_url=server.url + "/v1")
-    return OpenAIBackend("gpt-4o", service, ApiSettings(**settings))
+    policy = RetryPolicy(**{"backoff_initial_s": 0.01, **retry})
+    return OpenAIBackend("gpt-4o", service, ApiSettings(concurrency=concurrency, retry=policy))
 
 
 def config(tmp_path: Path, model="gpt-4o", fmt="open") -> RunConfig:
@@ -141,7 +143,7 @@ def config(tmp_path: Path, model="gpt-4o", fmt="open") -> RunConfig:
     )
 
 
-def test_faults_are_retried_and_a_malformed_reply_is_an_error_record_until_the_next_run(tmp_path):
+def test_faults_and_a_malformed_reply_are_retried_within_the_run(tmp_path):
     dataset = demo()
     n = len(dataset.problems)
     with OpenAIServer() as server:
@@ -150,29 +152,37 @@ def test_faults_are_retried_and_a_malformed_reply_is_an_error_record_until_the_n
             Fault(500, headers=FAST_RETRY, match="incision"),
             Fault(503, headers=FAST_RETRY, match="EEG"),
             Fault(200, body=b"{this is not json", match="mammogram"),
+            Fault(200, body=b'{"object": "not a completion"}', match="mammogram"),
         )
         summary = run_model(config(tmp_path), dataset, backend_for(server, concurrency=3))
         assert server.pending_faults() == 0
-        assert server.count == n + 3  # three faults retried; the malformed reply is not
-        assert summary.ok == n - 1 and summary.errors == 1
-        rows = records(config(tmp_path).result_path)
-        (bad,) = [r for r in rows if r["status"] == "error"]
-        assert "JSONDecodeError" in bad["error"] and bad["generated_answer"] is None
-        assert bad["final_question"] == "Is there a mass in this mammogram?"
+        assert server.count == n + 5  # every fault retried, the two malformed bodies too
+        assert summary.ok == n and summary.errors == 0
+    rows = {r["final_question"]: r for r in records(config(tmp_path).result_path)}
+    assert sorted(r["problem_id"] for r in rows.values()) == sorted(p.problem_id for p in dataset.problems)
+    assert all(r["status"] == "ok" for r in rows.values())
+    assert rows["Is there a mass in this mammogram?"]["usage"]["retries"] == 2
 
-        server.reset()
-        again = run_model(config(tmp_path), dataset, backend_for(server, concurrency=3))
-        assert server.count == 1 and again.ok == n and again.errors == 0
-    rows = records(config(tmp_path).result_path)
-    assert sorted(r["problem_id"] for r in rows) == sorted(p.problem_id for p in dataset.problems)
-    assert all(r["status"] == "ok" for r in rows)
+
+def test_a_reply_the_model_gave_is_not_retried(tmp_path):
+    empty = {
+        "choices": [{"message": {"role": "assistant", "content": None}, "finish_reason": "content_filter"}]
+    }
+    with OpenAIServer() as server:
+        server.inject(Fault(200, body=json.dumps(empty).encode(), match="mammogram"), Fault(400, match="EEG"))
+        summary = run_model(config(tmp_path), demo(), backend_for(server))
+        assert server.count == len(demo().problems)
+    rows = {r["final_question"]: r for r in records(config(tmp_path).result_path)}
+    assert "content_filter" in rows["Is there a mass in this mammogram?"]["error"]
+    assert "400" in rows["Does this EEG show generalised spike-and-wave discharges?"]["error"]
+    assert summary.errors == 2
 
 
 def test_a_slow_reply_times_out_and_is_retried(tmp_path):
     dataset = demo()
     with OpenAIServer() as server:
         server.inject(Fault(None, delay=3.0))
-        summary = run_model(config(tmp_path), dataset, backend_for(server, timeout=0.5, concurrency=4))
+        summary = run_model(config(tmp_path), dataset, backend_for(server, read_timeout_s=0.5, concurrency=4))
         assert summary.ok == len(dataset.problems)
         assert server.count == len(dataset.problems) + 1
 

@@ -139,10 +139,11 @@ class Response:
     error: str | None = None
     latency_s: float = 0.0
     usage: dict[str, Any] = field(default_factory=dict)
+    error_kind: str | None = None  # API requests: why it failed (models/retry.py); not recorded
 
     @classmethod
-    def failure(cls, error: str, latency_s: float = 0.0) -> Response:
-        return cls(text=None, status="error", error=error, latency_s=latency_s)
+    def failure(cls, error: str, latency_s: float = 0.0, error_kind: str | None = None) -> Response:
+        return cls(text=None, status="error", error=error, latency_s=latency_s, error_kind=error_kind)
 
 
 @dataclass

@@ -46,6 +46,13 @@ def run_script(script: str, *args: str, env: dict[str, str] | None = None) -> su
     )
 
 
+def run_on_demo(script: str, out: Path, *args: str, env: dict[str, str] | None = None):
+    """`script` on the bundled demo, writing under `out`/results (the demo's go to results_demo)."""
+    return run_script(
+        script, "--dataset", "demo", "--output-dir", str(out / "results"), "--no-progress", *args, env=env
+    )
+
+
 def records(path: Path) -> list[dict]:
     return read_jsonl(path).rows
 

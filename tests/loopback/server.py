@@ -74,11 +74,13 @@ class LoopbackServer:
         hold_until: int = 0,
         hold_timeout: float = 5.0,
         models: tuple[str, ...] = ("llama3.3",),
+        port: int = 0,
     ):
         """`hold_until`: keep the first requests waiting until this many are in flight at once (or
         `hold_timeout` passes), so a test can see concurrency without timing anything.
         `models`: what the model listing (a client's cheap "is the server there" request) names;
-        listing requests are kept in `probes`, apart from `requests`, and take no fault."""
+        listing requests are kept in `probes`, apart from `requests`, and take no fault.
+        `port`: 0 for any free port."""
         self.reply_fn = reply or self.default_reply
         self.models = models
         self.probes: list[Recorded] = []
@@ -87,6 +89,7 @@ class LoopbackServer:
         self.lifetime_s = lifetime_s
         self.hold_until = hold_until
         self.hold_timeout = hold_timeout
+        self._port = port
         self.requests: list[Recorded] = []
         self.in_flight = 0
         self.max_in_flight = 0
@@ -120,7 +123,7 @@ class LoopbackServer:
             request_queue_size = 256  # many clients connect at once
             daemon_threads = True
 
-        self._httpd = Server(("127.0.0.1", 0), Handler)
+        self._httpd = Server(("127.0.0.1", self._port), Handler)
         self._thread = threading.Thread(target=self._httpd.serve_forever, name=self.name, daemon=True)
         self._thread.start()
         self._timer = threading.Timer(self.lifetime_s, self.stop)

@@ -20,11 +20,13 @@ from typing import Any
 from ..errors import UserError
 from ..types import Image, Prompt, Response, Text
 from .api_common import ApiBackend, ApiSettings, ImageLimits, public_url
+from .retry import EVENT_HOOKS, MalformedReply, parsed
 
 ANTHROPIC_LIMITS = ImageLimits(
     max_b64_chars=5 * 1024 * 1024, max_side=8000, many_images=20, many_max_side=2000, max_images=100
 )
 DEFAULT_MAX_TOKENS = 512  # the Messages API requires max_tokens
+ANTHROPIC_SERVER = "https://api.anthropic.com"  # the SDK's default base URL
 
 
 def anthropic_key(env: Mapping[str, str] | None = None) -> str:
@@ -57,13 +59,18 @@ class AnthropicBackend(ApiBackend):
 
     def open_client(self) -> Any:
         import anthropic
+        import httpx2
 
         return anthropic.AsyncAnthropic(
             api_key=self._api_key,
             base_url=self.base_url,
-            max_retries=self.settings.max_retries,
-            timeout=self.settings.timeout,
+            max_retries=self.policy.max_retries,
+            timeout=self.policy.timeout(httpx2),
+            http_client=anthropic.DefaultAsyncHttpxClient(event_hooks=EVENT_HOOKS),
         )
+
+    def server(self) -> str:
+        return public_url(self.base_url) or ANTHROPIC_SERVER
 
     def render(self, prompt: Prompt) -> dict[str, Any]:
         """`system` (or None) and `messages` of the request."""
@@ -107,10 +114,10 @@ class AnthropicBackend(ApiBackend):
         return kwargs
 
     async def request(self, client: Any, prompt: Prompt) -> Response:
-        message = await client.messages.create(**self.request_kwargs(prompt))
+        message = await parsed(client.messages.create(**self.request_kwargs(prompt)))
         blocks = getattr(message, "content", None)
         if not isinstance(blocks, list):
-            return Response.failure(f"reply without content: {str(message)[:200]}")
+            raise MalformedReply(f"reply without content: {str(message)[:200]}")
         texts = [b.text for b in blocks if getattr(b, "type", None) == "text"]
         usage = getattr(message, "usage", None)
         meta: dict[str, Any] = {"stop_reason": getattr(message, "stop_reason", None)}

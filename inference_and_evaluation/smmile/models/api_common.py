@@ -2,7 +2,8 @@
 
 `ApiBackend.stream` runs up to `concurrency` requests at once through a provider SDK's async
 client and yields each response as soon as it is known (the runner appends its record at once,
-so a killed run loses only the requests in flight). Retries with backoff are the SDKs' own.
+so a killed run loses only the requests in flight). Every request follows the one RetryPolicy
+(retry.py); a run stops after requests in a row are refused (authentication, not found, no reply).
 
 Images are encoded once per run per (content hash, size cap) as PNG, the format the paper sent.
 An image beyond a provider's limits is resized deterministically (Lanczos, aspect kept) and the
@@ -27,6 +28,7 @@ from ..errors import UserError
 from ..redaction import REDACTED, public_url, redact  # noqa: F401 (the backends import them here)
 from ..types import Image, ImageRef, Prompt, Response
 from .base import Backend, LoadedModel
+from .retry import FailureStreak, RetryPolicy
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -189,12 +191,14 @@ def stream_concurrently(
     close_client: Callable[[Any], Awaitable[None]],
     concurrency: int,
     on_error: Callable[[BaseException], R],
+    stop: Callable[[], bool] = lambda: False,
 ) -> Iterator[tuple[int, R]]:
     """Yield (index, result) for each item as its call finishes, `concurrency` calls at a time.
 
     The event loop runs in the calling thread and only while the caller waits for the next
-    result. An exception from `call` becomes `on_error(exc)`. Closing the iterator early cancels
-    the calls in flight and closes the client.
+    result. An exception from `call` becomes `on_error(exc)`. Once `stop()` is true no call is
+    started (the stream ends after those in flight). Closing the iterator early cancels the calls
+    in flight and closes the client.
     """
     if not items:
         return
@@ -212,21 +216,31 @@ def stream_concurrently(
         pending = iter(enumerate(items))
 
         async def worker() -> None:
-            for index, item in pending:
-                try:
-                    result = await call(client, item)
-                except asyncio.CancelledError:
-                    raise
-                except Exception as exc:  # an error record, never an answer
-                    result = on_error(exc)
-                done.put_nowait((index, result))
+            try:
+                for index, item in pending:
+                    if stop():
+                        break
+                    try:
+                        result = await call(client, item)
+                    except asyncio.CancelledError:
+                        raise
+                    except Exception as exc:  # an error record, never an answer
+                        result = on_error(exc)
+                    done.put_nowait((index, result))
+            finally:
+                done.put_nowait(None)  # this worker is done
 
         tasks = [loop.create_task(worker()) for _ in range(max(1, min(concurrency, len(items))))]
-        for _ in range(len(items)):
+        running = len(tasks)
+        while running:
             getter = loop.create_task(done.get())
             tasks.append(getter)  # cancelled with the workers when interrupted (Ctrl-C) while waiting
-            yield loop.run_until_complete(getter)
+            got = loop.run_until_complete(getter)
             tasks.remove(getter)
+            if got is None:
+                running -= 1
+            else:
+                yield got
     finally:
         for task in tasks:
             task.cancel()
@@ -246,25 +260,25 @@ class ApiSettings:
     """Request settings every API backend takes (from the command line)."""
 
     concurrency: int = 8
-    max_retries: int = 5
-    timeout: float = 120.0  # seconds per attempt
     temperature: float | None = 0.0  # None: not sent (the server's default)
     max_tokens: int | None = 512  # None: not sent
+    retry: RetryPolicy = field(default_factory=RetryPolicy)  # retries, timeouts, the stop rule
 
     def __post_init__(self) -> None:
         if self.concurrency < 1:
             raise UserError("--concurrency must be at least 1")
-        if self.max_retries < 0:
-            raise UserError("--max-retries must be 0 or more")
-        if not self.timeout > 0:
-            raise UserError("--timeout must be more than 0 seconds")
 
 
 class ApiBackend(Backend):
-    """A model behind an HTTP API. Subclasses open the SDK's async client and make one request."""
+    """A model behind an HTTP API. Subclasses open the SDK's async client and make one request.
+
+    Every request goes through the settings' RetryPolicy. `sdk_retries`: the SDK retries HTTP
+    faults itself (given the attempts left through `with_retries`); else the policy does it all.
+    """
 
     provider = "api"
     limits: ImageLimits = NO_LIMITS
+    sdk_retries = True
 
     def __init__(self, model: str, settings: ApiSettings | None = None, secrets: Sequence[str] = ()):
         self.model = model
@@ -273,16 +287,32 @@ class ApiBackend(Backend):
         self.images = ImageEncoder(self.limits)
         self.batch_size = self.settings.concurrency
 
+    @property
+    def policy(self) -> RetryPolicy:
+        return self.settings.retry
+
     @abstractmethod
     def open_client(self) -> Any:
-        """The SDK's async client (opened inside the event loop that uses it)."""
+        """The SDK's async client (opened inside the event loop that uses it), with the policy's
+        timeouts, `max_retries` and EVENT_HOOKS."""
+
+    @abstractmethod
+    def server(self) -> str:
+        """The server's address as messages name it (no credentials)."""
+
+    def with_retries(self, client: Any, max_retries: int) -> Any:
+        """`client` allowed `max_retries` SDK retries (the Stainless SDKs' `with_options`)."""
+        return (
+            client if max_retries == self.policy.max_retries else client.with_options(max_retries=max_retries)
+        )
 
     async def close_client(self, client: Any) -> None:
         await client.close()
 
     @abstractmethod
     async def request(self, client: Any, prompt: Prompt) -> Response:
-        """Send one prompt; SDK errors propagate (they become error responses)."""
+        """Send one prompt; SDK errors propagate (the policy retries or records them), a body
+        that does not parse raises MalformedReply (`retry.parsed` around the SDK call)."""
 
     def check_images(self, prompt: Prompt) -> int:
         n = prompt_images(prompt)
@@ -295,26 +325,51 @@ class ApiBackend(Backend):
 
     async def _timed(self, client: Any, prompt: Prompt) -> Response:
         start = time.perf_counter()
-        try:
-            response = await self.request(client, prompt)
-        except asyncio.CancelledError:
-            raise
-        except Exception as exc:
-            return Response.failure(error_text(exc, self.secrets), time.perf_counter() - start)
-        response.latency_s = time.perf_counter() - start
-        if response.error:
-            response.error = redact(response.error, self.secrets)
+        outcome = await self.policy.call(
+            lambda retries: self.request(self.with_retries(client, retries), prompt), self.sdk_retries
+        )
+        latency = time.perf_counter() - start
+        if outcome.error is not None:
+            text = error_text(outcome.error, self.secrets)
+            if outcome.note:
+                text = redact(f"{text} ({outcome.note})", self.secrets)
+            kind = outcome.failure.kind if outcome.failure else None
+            response = Response.failure(text, latency, error_kind=kind)
+        else:
+            response = outcome.value if outcome.value is not None else Response.failure("no response")
+            response.latency_s = latency
+            if response.error:
+                response.error = redact(response.error, self.secrets)
+        if outcome.attempts > 1:
+            response.usage = {**(response.usage or {}), "retries": outcome.attempts - 1}
         return response
 
     def stream(self, prompts: Sequence[Prompt]) -> Iterator[tuple[int, Response]]:
-        return stream_concurrently(
+        """Responses as they finish. After `stop_after` requests in a row failed for
+        authentication, not found or no reply, no request is started and, once their responses
+        are handed over, ServiceRefused is raised."""
+        streak = FailureStreak(self.policy.stop_after, self.server())
+
+        async def call(client: Any, prompt: Prompt) -> Response:
+            response = await self._timed(client, prompt)
+            streak.see(response.error_kind, response.error)
+            return response
+
+        responses = stream_concurrently(
             prompts,
-            self._timed,
+            call,
             self.open_client,
             self.close_client,
             self.settings.concurrency,
             on_error=lambda exc: Response.failure(error_text(exc, self.secrets)),
+            stop=lambda: streak.refusal is not None,
         )
+        for handed, (index, response) in enumerate(responses, 1):
+            yield index, response
+            if streak.refusal is not None and handed >= streak.tripped_at:
+                raise streak.refusal
+        if streak.refusal is not None:
+            raise streak.refusal
 
     def generate(self, prompts: Sequence[Prompt]) -> list[Response]:
         out: list[Response | None] = [None] * len(prompts)
@@ -338,8 +393,7 @@ class ApiBackend(Backend):
             "backend": self.provider,
             "api_model": self.model,
             "concurrency": s.concurrency,
-            "max_retries": s.max_retries,
-            "timeout_s": s.timeout,
+            "retry": s.retry.describe(),
             "request": self.request_settings(),  # nested: the manifest's secret filter spares it
             "images": self.images.describe(),
         }

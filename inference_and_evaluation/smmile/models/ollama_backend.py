@@ -4,23 +4,20 @@ Rendering: one message per turn, `content` the turn's text parts joined, `images
 images as base64 PNG (absent when the turn has none). Options are sent only when set: the paper's
 text-only run and judge sent none (ollama's default sampling), `--temperature 0` makes it greedy.
 
-Retries: the ollama client has none of its own. Connection failures are retried by httpx's
-transport (`retries=`); HTTP 408/409/429/5xx replies, timeouts and dropped connections by a small
-bounded loop here, with exponential backoff (base * 2**attempt, at most `MAX_BACKOFF_S`).
+Retries: the ollama client has none of its own; every retry of a request is the one
+RetryPolicy's (retry.py), which also sees the retry-after of a 429 through its event hooks.
 """
 
 from __future__ import annotations
 
-import asyncio
 import os
 from typing import Any
 
 from ..types import Image, Prompt, Response
 from .api_common import ApiBackend, ApiSettings, public_url
+from .retry import EVENT_HOOKS, parsed
 
 DEFAULT_HOST = "http://localhost:11434"
-MAX_BACKOFF_S = 8.0
-RETRY_STATUS = (408, 409, 429)
 
 
 def ollama_host(flag: str | None = None) -> str:
@@ -29,35 +26,25 @@ def ollama_host(flag: str | None = None) -> str:
     return host if "://" in host else f"http://{host}"
 
 
-def retryable(exc: BaseException) -> bool:
-    import httpx
-    import ollama
-
-    if isinstance(exc, ollama.ResponseError):
-        return exc.status_code in RETRY_STATUS or exc.status_code >= 500
-    return isinstance(exc, httpx.TransportError)  # timeouts, dropped connections, protocol errors
-
-
 class OllamaBackend(ApiBackend):
     provider = "ollama"
+    sdk_retries = False  # the ollama SDK does not retry: the policy makes every attempt
 
-    def __init__(
-        self,
-        model: str,
-        host: str | None = None,
-        settings: ApiSettings | None = None,
-        backoff_s: float = 0.5,
-    ):
+    def __init__(self, model: str, host: str | None = None, settings: ApiSettings | None = None):
         super().__init__(model, settings, secrets=(os.environ.get("OLLAMA_API_KEY", ""),))
         self.host = ollama_host(host)
-        self.backoff_s = backoff_s
 
     def open_client(self) -> Any:
         import httpx
         import ollama
 
-        transport = httpx.AsyncHTTPTransport(retries=self.settings.max_retries)
-        return ollama.AsyncClient(host=self.host, timeout=self.settings.timeout, transport=transport)
+        return ollama.AsyncClient(host=self.host, timeout=self.policy.timeout(httpx), event_hooks=EVENT_HOOKS)
+
+    def with_retries(self, client: Any, max_retries: int) -> Any:
+        return client
+
+    def server(self) -> str:
+        return public_url(self.host) or self.host
 
     def render(self, prompt: Prompt) -> list[dict[str, Any]]:
         n_images = self.check_images(prompt)
@@ -80,23 +67,12 @@ class OllamaBackend(ApiBackend):
 
     async def request(self, client: Any, prompt: Prompt) -> Response:
         messages, options = self.render(prompt), self.options()
-        attempt = 0
-        while True:
-            try:
-                reply = await client.chat(model=self.model, messages=messages, options=options or None)
-                break
-            except Exception as exc:
-                if attempt >= self.settings.max_retries or not retryable(exc):
-                    raise
-                await asyncio.sleep(min(self.backoff_s * 2**attempt, MAX_BACKOFF_S))
-                attempt += 1
+        reply = await parsed(client.chat(model=self.model, messages=messages, options=options or None))
         meta = {
             "prompt_eval_count": reply.prompt_eval_count,
             "eval_count": reply.eval_count,
             "done_reason": reply.done_reason,
         }
-        if attempt:
-            meta["retries"] = attempt
         text = reply.message.content if reply.message is not None else None
         if text is None:
             return Response(None, "error", "reply has no text", usage=meta)
@@ -106,4 +82,4 @@ class OllamaBackend(ApiBackend):
         return {"options": self.options()}
 
     def describe(self) -> dict[str, Any]:
-        return {**super().describe(), "host": public_url(self.host), "backoff_s": self.backoff_s}
+        return {**super().describe(), "host": public_url(self.host)}

@@ -22,10 +22,12 @@ from typing import Any
 from ..errors import UserError
 from ..types import Image, Prompt, Response, Text
 from .api_common import ApiBackend, ApiSettings, ImageLimits, public_url, sampling
+from .retry import EVENT_HOOKS, MalformedReply, parsed
 
 AZURE_DEFAULT_API_VERSION = "2024-05-01-preview"
 PLACEHOLDER_KEY = "EMPTY"  # what OpenAI-compatible servers without authentication accept
 OPENAI_LIMITS = ImageLimits(max_b64_chars=20 * 1024 * 1024)
+OPENAI_SERVER = "https://api.openai.com/v1"  # the SDK's default base URL
 
 
 @dataclass(frozen=True)
@@ -88,9 +90,15 @@ class OpenAIBackend(ApiBackend):
         self.request_options = dict(request_options or {})  # e.g. GPT-4o's paper `logprobs: true`
 
     def open_client(self) -> Any:
+        import httpx2
         import openai
 
-        s, common = self.service, {"max_retries": self.settings.max_retries, "timeout": self.settings.timeout}
+        s, policy = self.service, self.policy
+        common = {
+            "max_retries": policy.max_retries,
+            "timeout": policy.timeout(httpx2),
+            "http_client": openai.DefaultAsyncHttpxClient(event_hooks=EVENT_HOOKS),
+        }
         if s.kind == "azure":
             return openai.AsyncAzureOpenAI(
                 api_key=s.api_key, azure_endpoint=s.azure_endpoint, api_version=s.api_version, **common
@@ -130,8 +138,12 @@ class OpenAIBackend(ApiBackend):
             **sampling(self.settings),
             **self.request_options,
         }
-        reply = await client.post("/chat/completions", body=body, cast_to=object)
+        reply = await parsed(client.post("/chat/completions", body=body, cast_to=object))
         return parse_completion(reply)
+
+    def server(self) -> str:
+        s = self.service
+        return public_url(s.azure_endpoint if s.kind == "azure" else s.base_url) or OPENAI_SERVER
 
     def request_settings(self) -> dict[str, Any]:
         return {**super().request_settings(), "image_detail": self.image_detail, **self.request_options}
@@ -141,12 +153,13 @@ class OpenAIBackend(ApiBackend):
 
 
 def parse_completion(reply: Any) -> Response:
-    """The text and usage of a chat-completion reply (JSON); a reply of another shape is an error."""
+    """The text and usage of a chat-completion reply (JSON); a reply of another shape is
+    MalformedReply (retried); a completion without text is the model's reply (an error record)."""
     try:
         choice = reply["choices"][0]
         text, finish = choice["message"].get("content"), choice.get("finish_reason")
     except (TypeError, KeyError, IndexError, AttributeError):
-        return Response.failure(f"not a chat completion: {str(reply)[:200]}")
+        raise MalformedReply(f"not a chat completion: {str(reply)[:200]}") from None
     meta: dict[str, Any] = {"finish_reason": finish}
     usage = reply.get("usage") or {}
     meta.update({k: usage[k] for k in ("prompt_tokens", "completion_tokens") if k in usage})
