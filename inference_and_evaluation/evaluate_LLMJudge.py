@@ -143,7 +143,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     backend = make_judge_backend(args.judge_backend, args.judge_model, args.base_url, settings)
 
     def preflight(n: int) -> None:
-        check_judge_server(args.judge_backend, args.judge_model, args.base_url, settings.timeout)
+        check_judge_server(args.judge_backend, args.judge_model, args.base_url, settings.retry.read_timeout_s)
 
     with folder_lock(folder, "judge"), JudgeCache.in_folder(folder, args.rebuild_cache) as cache:
         if cache.set_aside_as is not None:
