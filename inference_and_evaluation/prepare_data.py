@@ -15,7 +15,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from smmile.data.images import safe_image_name
+from smmile.data.images import cache_name
 from smmile.data.loading import HUB_IDS, LoadedDataset, hub_offline, load_dataset_problems, resolve_source
 from smmile.errors import UserError
 from utils import run_script, script_parser
@@ -61,7 +61,7 @@ def missing_lines(missing: dict[str, LoadedDataset], image_dir: Path) -> list[st
     for name, loaded in missing.items():
         for pid, urls in sorted(loaded.skipped.items()):
             for url in urls:
-                target = safe_image_name(url) if "://" in url else "(no image_url: fix the dataset row)"
+                target = cache_name(url) if "://" in url else "(no image_url: fix the dataset row)"
                 lines.append(f"  {NAMES[name]} {pid}: {url} -> {target}")
     return lines
 

@@ -90,6 +90,15 @@ def common_parser(description: str, modes: Sequence[str] = MODES) -> argparse.Ar
     )
     add_dataset_args(p, default="smmile", help="SMMILE, SMMILE++ (augmented) or the bundled offline demo")
     p.add_argument(
+        "--image-fetch-budget",
+        "--image_fetch_budget",
+        dest="image_fetch_budget",
+        type=float,
+        default=60.0,
+        metavar="SECONDS",
+        help="total time for fetching missing images (in parallel); what is not fetched by then is listed",
+    )
+    p.add_argument(
         "--output-dir",
         "--output_dir",
         dest="output_dir",
@@ -299,26 +308,37 @@ def output_dir_for(output_dir: str, dataset: str) -> Path:
 def load_dataset_for(args: argparse.Namespace) -> LoadedDataset:
     """The problems of a run. With HF_HUB_OFFLINE=1 no image is fetched: the image folder has them
     (prepare_data.py fills it on a machine with internet)."""
+    from smmile.data.fetch import FETCH_BUDGET_S
+    from smmile.data.images import cache_name
     from smmile.data.loading import hub_offline, load_dataset_problems, resolve_source
 
     source = resolve_source(args.dataset, args.dataset_id, args.dataset_path)
     image_dir = Path(args.image_dir) if args.image_dir else None
     offline = hub_offline()
     dataset = load_dataset_problems(
-        source, image_dir=image_dir, hf_cache_dir=args.hf_cache_dir, fetch_missing=not offline
+        source,
+        image_dir=image_dir,
+        hf_cache_dir=args.hf_cache_dir,
+        fetch_missing=not offline,
+        fetch_budget=getattr(args, "image_fetch_budget", FETCH_BUDGET_S),
     )
+    for note in dataset.image_notes:
+        print(note, file=sys.stderr)
     if dataset.skipped:
         what = (
             "Run prepare_data.py where there is internet, or download these" if offline else "Download these"
         )
         print(
             f"{len(dataset.skipped)} problem(s) skipped: images missing. {what} into "
-            f"{args.image_dir} (named after the URL's last segment) and re-run:",
+            f"{args.image_dir} (each under the name shown, or named after the URL's last segment when no "
+            "other image URL ends the same) and re-run:",
             file=sys.stderr,
         )
         for pid, urls in sorted(dataset.skipped.items()):
             for url in urls:
-                print(f"  {pid}: {url}", file=sys.stderr)
+                why = dataset.missing_images.get(url)
+                name = f" -> {cache_name(url)}" if "://" in url else ""
+                print(f"  {pid}: {url}{name}" + (f" ({why})" if why else ""), file=sys.stderr)
     return dataset
 
 

@@ -17,6 +17,8 @@ SCRIPTS = ROOT / "inference_and_evaluation"
 if str(SCRIPTS) not in sys.path:
     sys.path.insert(0, str(SCRIPTS))
 
+from helpers.image_server import image_server  # noqa: E402, F401 (a fixture of the image tests)
+
 
 @pytest.fixture(scope="session")
 def scripts_dir() -> Path:

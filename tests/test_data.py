@@ -7,13 +7,12 @@ import json
 import random
 import shutil
 import string
-import threading
 import time
 from collections import Counter
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
+from helpers.image_server import PNG
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -21,6 +20,7 @@ from smmile.data import (
     DEMO_DIR,
     FLAG_COLUMNS,
     DatasetSource,
+    cache_name,
     image_file_names,
     load_dataset_problems,
     make_demo,
@@ -402,59 +402,6 @@ def test_hub_other_errors_are_not_hidden(monkeypatch):
 
 # --- missing images -----------------------------------------------------------------------------------
 
-PNG = (DEMO_DIR / "images" / "lesion_4.png").read_bytes()
-
-
-class _Server(ThreadingHTTPServer):
-    block_on_close = False
-    daemon_threads = True
-
-
-class _Handler(BaseHTTPRequestHandler):
-    def do_GET(self):  # noqa: N802 (http.server's name)
-        self.server.requests.append(self.path)
-        if self.path.startswith("/404"):
-            status, body, ctype = 404, b"not found", "text/plain"
-        elif self.path.startswith("/junk"):
-            status, body, ctype = 200, b"<html>not an image</html>", "text/html"
-        elif self.path.startswith("/redirect"):
-            self.send_response(302)
-            self.send_header("Location", "/img/target.png")
-            self.end_headers()
-            return
-        else:
-            if self.path.startswith("/slow"):
-                time.sleep(1.5)
-            status, body, ctype = 200, PNG, "image/png"
-        try:
-            self.send_response(status)
-            self.send_header("Content-Type", ctype)
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-        except OSError:
-            pass
-
-    def log_message(self, *args):
-        pass
-
-
-@pytest.fixture
-def server(monkeypatch):
-    for var in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy", "all_proxy"):
-        monkeypatch.delenv(var, raising=False)
-    monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")
-    srv = _Server(("127.0.0.1", 0), _Handler)
-    srv.requests = []
-    thread = threading.Thread(target=srv.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield srv, f"http://127.0.0.1:{srv.server_address[1]}"
-    finally:
-        srv.shutdown()
-        srv.server_close()
-        thread.join(timeout=5)
-
 
 def test_image_file_names():
     url = "https://smmile.org/_next/image?url=https%3A%2F%2Fx.org%2Fa.png&w=1920&q=75"
@@ -495,15 +442,17 @@ def test_missing_image_found_in_folder_by_raw_and_sanitised_name(tmp_path):
     assert resolve_missing_image(None, folder) is None
 
 
-def test_missing_image_fetched_and_saved(tmp_path, server):
-    srv, base = server
+def test_missing_image_fetched_and_saved(tmp_path, image_server):
+    srv, base = image_server
     folder = tmp_path / "missing"
     ref = resolve_missing_image(f"{base}/img/case%201.png?size=large", folder, timeout=5)
     assert ref is not None and ref.sha256 == hashlib.sha256(PNG).hexdigest()
-    assert ref.path == folder / "case_201.png_size_large" and ref.path.read_bytes() == PNG
-    assert [p.name for p in folder.iterdir()] == ["case_201.png_size_large"]  # no temporary file left
+    name = cache_name(f"{base}/img/case%201.png?size=large")  # a readable stem and a hash of the URL
+    assert name.startswith("case_201.png_size_large-") and len(name) == len("case_201.png_size_large-") + 12
+    assert ref.path == folder / name and ref.path.read_bytes() == PNG
+    assert [p.name for p in folder.iterdir()] == [name]  # no temporary file left
     ref = resolve_missing_image(f"{base}/redirect/r.png", folder, timeout=5)
-    assert ref is not None and (folder / "r.png").read_bytes() == PNG
+    assert ref is not None and (folder / cache_name(f"{base}/redirect/r.png")).read_bytes() == PNG
     # found in the folder now: not fetched again
     before = len(srv.requests)
     assert resolve_missing_image(f"{base}/img/case%201.png?size=large", folder, timeout=5) is not None
@@ -514,8 +463,8 @@ def test_missing_image_fetched_and_saved(tmp_path, server):
 
 
 @pytest.mark.parametrize("path", ["/404/x.png", "/slow/x.png", "/junk/x.png"])
-def test_missing_image_failures_return_none(tmp_path, server, path):
-    _, base = server
+def test_missing_image_failures_return_none(tmp_path, image_server, path):
+    _, base = image_server
     folder = tmp_path / "missing"
     started = time.monotonic()
     assert resolve_missing_image(base + path, folder, timeout=0.3) is None
@@ -533,13 +482,14 @@ def _tree(root: Path) -> dict[str, bytes]:
     }
 
 
-def test_malicious_urls_never_escape_the_image_folder(tmp_path, server):
-    _, base = server
+def test_malicious_urls_never_escape_the_image_folder(tmp_path, image_server):
+    _, base = image_server
     folder = tmp_path / "work" / "missing"
     folder.mkdir(parents=True)
     (tmp_path / "work" / "evil.png").write_bytes(b"decoy outside")
     (tmp_path / "outside.png").write_bytes(b"target outside")
     (folder / "link.png").symlink_to(tmp_path / "outside.png")
+    (folder / cache_name(f"{base}/cached/link.png")).symlink_to(tmp_path / "outside.png")
     outside_before = {k: v for k, v in _tree(tmp_path).items() if not k.startswith("work/missing/")}
 
     urls = [
@@ -551,6 +501,7 @@ def test_malicious_urls_never_escape_the_image_folder(tmp_path, server):
         f"{base}/a/.",
         f"{base}/a/.bashrc",
         f"{base}/link.png",
+        f"{base}/cached/link.png",
         f"{base}/a/x\x00y.png",
         f"{base}/a/" + "%2e" * 100 + ".png",
     ]
@@ -563,13 +514,15 @@ def test_malicious_urls_never_escape_the_image_folder(tmp_path, server):
         if ref is not None and ref.path is not None:
             assert ref.path.resolve().parent == folder.resolve(), url
             assert ref.read_bytes() == PNG
-    assert results[f"{base}/link.png"] is not None and results[f"{base}/link.png"].path is None
+    # a link named as a URL's image would be saved under is never followed: kept in memory instead
+    linked = results[f"{base}/cached/link.png"]
+    assert linked is not None and linked.path is None and linked.read_bytes() == PNG
     for entry in folder.iterdir():
         assert not entry.name.startswith(".") and ".." not in entry.name and "\\" not in entry.name
 
 
-def test_loader_fills_fetches_and_skips(tmp_path, server, demo):
-    srv, base = server
+def test_loader_fills_fetches_and_skips(tmp_path, image_server, demo):
+    srv, base = image_server
     rows = demo_rows()
     by_pid = {p.problem_id: p for p in demo}
     pids = sorted(by_pid)
@@ -594,7 +547,7 @@ def test_loader_fills_fetches_and_skips(tmp_path, server, demo):
     got = {p.problem_id: p for p in loaded.problems}
     assert sorted(got) == [p for p in pids if p != skipped_pid]
     assert {t.image.sha256 for t in got[fetched_pid].triplets} == {hashlib.sha256(PNG).hexdigest()}
-    assert (folder / "shared.png").read_bytes() == PNG
+    assert (folder / cache_name(f"{base}/img/shared.png")).read_bytes() == PNG
     assert srv.requests.count("/img/shared.png") == 1
     assert key(got[local_pid]) == key(by_pid[local_pid])
 

@@ -8,18 +8,18 @@ import json
 import inference_baselines
 import prepare_data
 import pytest
-from test_data import demo_rows, hub_dataset, server  # noqa: F401 (server: the loopback image server fixture)
+from test_data import demo_rows, hub_dataset
 
-from smmile.data.images import image_file_names
+from smmile.data.images import cache_name, image_file_names
 from smmile.data.loading import DEMO_DIR
 
 
 @pytest.fixture
-def hub(tmp_path, monkeypatch, server):  # noqa: F811
+def hub(tmp_path, monkeypatch, image_server):
     """The hub ids served from local parquet repos; three images only at their URL, one of them gone."""
     import datasets
 
-    srv, base = server
+    srv, base = image_server
     rows = demo_rows()
     missing = {2: f"{base}/img/scan%202.png", 5: f"{base}/img/a/b.png?w=640", 9: f"{base}/404/gone.png"}
     for index, url in missing.items():
@@ -61,10 +61,10 @@ def test_prepare_then_run_offline(tmp_path, hub, capsys, monkeypatch):
     assert "SMMILE (smmile/SMMILE): 11 problem(s) ready; 1 problem(s) lack an image" in out
     # every fetchable image is in the folder under a name the loader looks for
     for url in list(missing.values())[:2]:
-        assert any((images / name).is_file() for name in image_file_names(url)), url
+        assert any((images / name).is_file() for name in [cache_name(url), *image_file_names(url)]), url
     # the one it could not get is listed with its problem and the name to save it under
-    assert f"  SMMILE {lost}: {missing[9]} -> gone.png" in out
-    assert f"  SMMILE++ {lost}_perm_1: {missing[9]} -> gone.png" in out
+    assert f"  SMMILE {lost}: {missing[9]} -> {cache_name(missing[9])}" in out
+    assert f"  SMMILE++ {lost}_perm_1: {missing[9]} -> {cache_name(missing[9])}" in out
     fetched = len(srv.requests)
 
     # offline: the inference script loads from the cache and the image folder, fetching nothing

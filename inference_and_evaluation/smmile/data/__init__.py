@@ -1,6 +1,7 @@
 """Loading SMMILE problems (hub, local copy, bundled demo) and resolving missing images."""
 
-from smmile.data.images import image_file_names, resolve_missing_image, safe_image_name
+from smmile.data.fetch import resolve_missing_image, resolve_missing_images
+from smmile.data.images import cache_name, image_file_names, safe_image_name
 from smmile.data.loading import (
     DATASET_NAMES,
     DEMO_DIR,
@@ -23,7 +24,9 @@ __all__ = [
     "LoadedDataset",
     "image_file_names",
     "load_dataset_problems",
+    "cache_name",
     "resolve_missing_image",
+    "resolve_missing_images",
     "resolve_source",
     "safe_image_name",
 ]

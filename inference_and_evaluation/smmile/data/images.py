@@ -1,5 +1,5 @@
 """Images: decoding as the model sees them; missing images: file names derived from an image URL,
-lookup in a folder, fetch and save.
+lookup in a folder, saving what was fetched (smmile.data.fetch fetches).
 
 A URL never makes this module read or write outside the image folder: a name with a path
 separator, a NUL, a ".." or a leading dot is never used as-is, every final path is checked with
@@ -14,7 +14,6 @@ import os
 import re
 import tempfile
 from pathlib import Path
-from urllib.parse import urlsplit
 
 from smmile.types import ImageRef
 
@@ -22,6 +21,7 @@ MAX_NAME_LENGTH = 150
 _UNSAFE_CHARS = re.compile(r"[^A-Za-z0-9._-]")
 _DOT_RUNS = re.compile(r"\.{2,}")
 _HASH_LENGTH = 12
+STEM_LENGTH = 60  # characters of the URL's last segment kept in a cache name
 
 
 def _url_hash(url: str) -> str:
@@ -109,7 +109,8 @@ def decode_rgb(data: bytes):
         return oriented(img).convert("RGB")
 
 
-def _is_image(data: bytes) -> bool:
+def is_image(data: bytes) -> bool:
+    """Whether PIL can open `data` as an image."""
     from PIL import Image, UnidentifiedImageError
 
     try:
@@ -120,19 +121,48 @@ def _is_image(data: bytes) -> bool:
     return True
 
 
-def find_image(url: str, image_dir: Path) -> ImageRef | None:
-    """A readable image for `url` already in `image_dir`, or None."""
+def cache_name(url: str) -> str:
+    """The file name an image fetched from `url` is saved (and looked up) under: a readable stem of
+    the URL's last segment, a short hash of the whole URL and the extension, e.g.
+    ``image-3f2a9c1b7d4e.png``. Unique per URL (…/a/image.png and …/b/image.png differ) and always
+    a safe single name."""
+    name = safe_image_name(url)
+    stem, dot, ext = name.rpartition(".")
+    if not (dot and stem and 0 < len(ext) <= 5 and ext.isalnum()):
+        stem, ext = name, ""
+    stem = stem[:STEM_LENGTH].rstrip("._-") or "image"
+    return f"{stem}-{_url_hash(url)}" + (f".{ext.lower()}" if ext else "")
+
+
+def _read_image(image_dir: Path, name: str) -> ImageRef | None:
+    path = _inside(image_dir, name)
+    try:
+        if path is None or not path.is_file():
+            return None
+        data = path.read_bytes()
+    except OSError:
+        return None
+    return ImageRef(sha256=hashlib.sha256(data).hexdigest(), path=path) if is_image(data) else None
+
+
+def find_image(url: str, image_dir: Path, ambiguous: frozenset[str] = frozenset()) -> ImageRef | None:
+    """A readable image for `url` already in `image_dir`, or None: the file named ``cache_name(url)``,
+    else one named after the URL's last segment (`image_file_names`: the authors' convention for
+    hand-downloaded images) unless that name is in `ambiguous` (it fits other URLs too)."""
+    found = _read_image(image_dir, cache_name(url))
+    if found is not None:
+        return found
     for name in image_file_names(url):
-        path = _inside(image_dir, name)
-        try:
-            if path is None or not path.is_file():
-                continue
-            data = path.read_bytes()
-        except OSError:
-            continue
-        if _is_image(data):
-            return ImageRef(sha256=hashlib.sha256(data).hexdigest(), path=path)
+        if name not in ambiguous:
+            found = _read_image(image_dir, name)
+            if found is not None:
+                return found
     return None
+
+
+def has_image(image_dir: Path, name: str) -> bool:
+    """Whether `image_dir` holds a readable image named `name`."""
+    return _read_image(image_dir, name) is not None
 
 
 def _write_atomic(path: Path, data: bytes) -> None:
@@ -146,44 +176,13 @@ def _write_atomic(path: Path, data: bytes) -> None:
         raise
 
 
-def fetch_image(url: str, timeout: float = 10.0) -> bytes | None:
-    """The body at an http(s) `url` when it is an image PIL can open; None on any failure."""
-    import httpx
-
-    if urlsplit(url).scheme.lower() not in ("http", "https"):
-        return None
-    try:
-        response = httpx.get(url, timeout=timeout, follow_redirects=True)
-    except (httpx.HTTPError, httpx.InvalidURL, ValueError, OSError):
-        return None
-    if response.status_code != 200 or not _is_image(response.content):
-        return None
-    return response.content
-
-
-def resolve_missing_image(
-    url: str | None, image_dir: Path | None, fetch: bool = True, timeout: float = 10.0
-) -> ImageRef | None:
-    """The image for a row whose image is missing: from `image_dir`, else fetched and saved there.
-
-    A fetched image is saved under ``safe_image_name(url)``; without an image folder (or when
-    that name cannot be used safely) it is kept in memory only. None when nothing usable is found.
-    """
-    if not url:
-        return None
-    if image_dir is not None:
-        found = find_image(url, image_dir)
-        if found is not None:
-            return found
-    if not fetch:
-        return None
-    data = fetch_image(url, timeout=timeout)
-    if data is None:
-        return None
+def save_image(url: str, data: bytes, image_dir: Path | None) -> ImageRef:
+    """Keep an image fetched from `url`: saved as ``cache_name(url)`` in `image_dir` when there is
+    one and it is writable, else in memory only."""
     if image_dir is not None:
         try:
             image_dir.mkdir(parents=True, exist_ok=True)
-            target = _inside(image_dir, safe_image_name(url))
+            target = _inside(image_dir, cache_name(url))
             if target is not None:
                 _write_atomic(target, data)
                 return ImageRef(sha256=hashlib.sha256(data).hexdigest(), path=target)

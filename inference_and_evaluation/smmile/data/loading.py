@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from smmile.data.images import resolve_missing_image
+from smmile.data.fetch import FETCH_BUDGET_S, FETCH_TIMEOUT_S, ImageResolution, resolve_missing_images
 from smmile.data.validation import check_rows, image_bytes, image_inside, order_number
 from smmile.errors import FileProblem, UserError
 from smmile.types import ImageRef, Problem, Triplet
@@ -62,6 +62,8 @@ class LoadedDataset:
     dataset_id: str = ""
     revision: str | None = None  # hub commit sha when known; sha256 of the data file(s) for local copies
     name: str = ""
+    missing_images: dict[str, str] = field(default_factory=dict)  # image URL -> why it is missing
+    image_notes: list[str] = field(default_factory=list)  # refused image files, the fetch budget
 
 
 def hub_offline() -> bool:
@@ -98,18 +100,26 @@ def load_dataset_problems(
     image_dir: Path | None = None,
     hf_cache_dir: str | None = None,
     fetch_missing: bool = True,
-    fetch_timeout: float = 10.0,
+    fetch_timeout: float = FETCH_TIMEOUT_S,
+    fetch_budget: float = FETCH_BUDGET_S,
 ) -> LoadedDataset:
-    """Load the problems of `source`, resolving missing images (nothing is printed)."""
+    """Load the problems of `source`, resolving missing images (nothing is printed): fetched in
+    parallel, `fetch_timeout` seconds per image, `fetch_budget` seconds in all."""
     if source.path is None:
         rows, columns, revision, origin = _load_hub(source.dataset_id, hf_cache_dir)
     else:
         rows, columns, revision, origin = _load_local(source.path)
-    problems, skipped = _to_problems(
-        rows, columns, source.name, origin, image_dir, fetch_missing, fetch_timeout
-    )
+    check_rows(rows, origin)  # before any image is fetched
+    images = _missing_images(rows, image_dir, fetch_missing, fetch_budget, fetch_timeout)
+    problems, skipped = _to_problems(rows, columns, source.name, origin, images.images)
     return LoadedDataset(
-        problems=problems, skipped=skipped, dataset_id=source.dataset_id, revision=revision, name=source.name
+        problems=problems,
+        skipped=skipped,
+        dataset_id=source.dataset_id,
+        revision=revision,
+        name=source.name,
+        missing_images=images.missing,
+        image_notes=images.notes,
     )
 
 
@@ -352,36 +362,44 @@ def _text(value: Any) -> str:
     return "" if value is None else str(value)
 
 
+def _row_url(row: dict) -> str | None:
+    url = _none_if_nan(row.get("image_url"))
+    return str(url) if url else None
+
+
+def _missing_images(
+    rows: list[dict], image_dir: Path | None, fetch: bool, budget: float, timeout: float
+) -> ImageResolution:
+    """The images of the rows that lack one, from the image folder or fetched (all at once)."""
+    needed: dict[str, list[str]] = {}
+    for row in rows:
+        url = _row_url(row)
+        if row["image"] is None and url:
+            needed.setdefault(url, []).append(f"{_text(row['problem_id'])}#{_text(row['order'])}")
+    return resolve_missing_images(needed, image_dir, fetch=fetch, budget=budget, timeout=timeout)
+
+
 def _to_problems(
     rows: list[dict],
     columns: list[str],
     dataset: str,
     origin: str,
-    image_dir: Path | None,
-    fetch: bool,
-    timeout: float,
+    found: dict[str, ImageRef],
 ) -> tuple[list[Problem], dict[str, list[str]]]:
-    check_rows(rows, origin)
     meta_columns = ["speciality"] + [c for c in columns if c.startswith("flag_")]
     groups: dict[str, list[tuple[float, dict]]] = {}
     for row in rows:
         pid = _text(row["problem_id"])
         order = order_number(row["order"], pid, origin, row.get("_where", ""))
         groups.setdefault(pid, []).append((order, row))
-    fetched: dict[str, ImageRef | None] = {}
     problems: list[Problem] = []
     skipped: dict[str, list[str]] = {}
     for pid in sorted(groups):
         ordered = sorted(groups[pid], key=lambda item: item[0])
         triplets = []
         for order, row in ordered:
-            url = _none_if_nan(row.get("image_url"))
-            url = str(url) if url else None
-            image = row["image"]
-            if image is None and url:
-                if url not in fetched:
-                    fetched[url] = resolve_missing_image(url, image_dir, fetch=fetch, timeout=timeout)
-                image = fetched[url]
+            url = _row_url(row)
+            image = row["image"] if row["image"] is not None else found.get(url or "")
             if image is None:
                 skipped.setdefault(pid, []).append(url or f"(order {order:g}: no image and no image_url)")
             triplets.append(
