@@ -540,7 +540,10 @@ def add_api_args(
 
 
 def add_name_arg(parser: argparse.ArgumentParser | argparse._ArgumentGroup, default: str) -> None:
-    """--name: the result id (file names), so one family can hold several checkpoints or settings."""
+    """--name: the result id (file names), so one family can hold several checkpoints or settings.
+    A script that declared its own --name keeps it."""
+    if "--name" in parser._option_string_actions:
+        return
     parser.add_argument(
         "--name",
         default=None,

@@ -256,3 +256,13 @@ def test_baselines_take_name(tmp_path):
     assert baseline(tmp_path, "--baseline", "random", "--name", "random-b", "--limit", "2").returncode == 0
     rows = read_jsonl(tmp_path / "results_demo" / "result_random-b_ICL_open.jsonl").rows
     assert len(rows) == 2 and {r["profile"] for r in rows} == {"random"}
+
+
+def test_a_script_that_declares_its_own_name_keeps_it():
+    import utils
+
+    parser = utils.common_parser("t")
+    parser.add_argument("--name", default="declared")
+    utils.add_local_model_args(parser)
+    assert parser.parse_args([]).name == "declared"
+    assert parser.parse_args(["--name", "other"]).name == "other"
