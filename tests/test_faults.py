@@ -304,3 +304,46 @@ def test_a_judge_reply_with_a_lone_surrogate_is_cached(tmp_path):
     with JudgeCache(tmp_path / "cache.sqlite") as cache:
         cache.store("openai", "judge", "ab" * 32, f"1 {HALF_EMOJI}", 1)
         assert cache.lookup("openai", "judge", ["ab" * 32])["ab" * 32].reply == "1 \ufffd"
+
+
+# --- a huge PNG in the report ----------------------------------------------------------------------
+
+
+def png_header(width: int, height: int) -> bytes:
+    """A PNG that claims `width` x `height` grey pixels and holds almost none of them."""
+    import struct
+    import zlib
+
+    def chunk(kind: bytes, body: bytes) -> bytes:
+        crc = zlib.crc32(kind + body) & 0xFFFFFFFF
+        return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", crc)
+
+    ihdr = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
+    idat = zlib.compress(b"\0" * 1024)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", idat) + chunk(b"IEND", b"")
+
+
+@pytest.mark.parametrize("side", [30000, 8000])  # over PIL's own limit; under it but too large to decode
+def test_a_huge_png_in_the_report_is_a_placeholder_with_a_warning(tmp_path, side):
+    image_name = {}
+
+    def huge(i, row):
+        if i == 0:
+            image_name["path"] = row["image"]
+        return row
+
+    data = demo_copy(tmp_path / "d", huge)
+    (data / image_name["path"]).write_bytes(png_header(side, side))
+    out = tmp_path / "results"
+    args = ["--dataset-path", data, "--output-dir", out, "--no-progress", "--baseline", "majority"]
+    assert run_script("inference_baselines.py", *args).returncode == 0
+    for inline in ([], ["--inline-images"]):
+        proc = run_script("report.py", out, "--dataset-path", data, *inline)
+        assert proc.returncode == 0, proc.stderr
+        assert "Traceback" not in proc.stderr and "DecompressionBomb" not in proc.stderr
+        (warning,) = [line for line in proc.stderr.splitlines() if "too large to preview" in line]
+        assert (
+            image_name["path"].split("/")[-1] in warning and f"{side}x{side} px" in warning or side == 30000
+        )
+        page = (out / "report.html").read_text("utf-8")
+        assert page.count("image too large to preview") == 1

@@ -8,14 +8,12 @@ from __future__ import annotations
 
 import base64
 import html
-import io
 import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .data.images import oriented
 from .errors import FileProblem, UserError
 from .outcomes import JUDGE_SUFFIX, collect_outcomes, judge_verdicts
 from .paper import PaperTable
@@ -25,6 +23,7 @@ from .scoring import is_error, metric_for, record_correct
 from .stats import bootstrap
 from .stratification import CONTEXT_FLAGS, SPECIALITY, value_key, value_order
 from .tables import COLUMNS, display_name, row_order
+from .thumbnails import TooLarge, make_thumbnail
 from .types import ImageRef, Problem, ResultRecord
 
 THUMB_SIZE = 320
@@ -172,21 +171,23 @@ class ImageStore:
         self.href_prefix = href_prefix
         self.size = size
         self._done: dict[str, tuple[str, str | None] | None] = {}
+        self.unshown: dict[str, str] = {}  # sha256 -> why no thumbnail is shown
+        self.notes: list[str] = []  # a warning per image not shown for its size
 
     def _thumbnail(self, ref: ImageRef) -> tuple[bytes, str] | None:
-        from PIL import Image, UnidentifiedImageError
+        from PIL import UnidentifiedImageError
 
         try:
-            data = ref.read_bytes()
-            with Image.open(io.BytesIO(data)) as img:
-                fmt = (img.format or "png").lower()
-                thumb = oriented(img).convert("RGB")
-            thumb.thumbnail((self.size, self.size))
-            out = io.BytesIO()
-            thumb.save(out, format="JPEG", quality=85)
+            return make_thumbnail(ref.read_bytes(), self.size)
+        except TooLarge as exc:
+            name = ref.path or f"sha256 {ref.sha256[:12]}"
+            self.unshown[ref.sha256] = "image too large to preview"
+            self.notes.append(
+                f"warning: image {name} is too large to preview ({exc}); shown as a placeholder"
+            )
         except (OSError, ValueError, UnidentifiedImageError):
-            return None
-        return out.getvalue(), fmt
+            pass
+        return None
 
     def _write(self, name: str, data: bytes) -> None:
         assert self.folder is not None
@@ -361,7 +362,7 @@ def _image(ref: ImageRef | None, store: ImageStore, alt: str) -> str:
         return '<div class="noimg">no image</div>'
     srcs = store.sources(ref)
     if srcs is None:
-        return '<div class="noimg">image unreadable</div>'
+        return f'<div class="noimg">{html.escape(store.unshown.get(ref.sha256, "image unreadable"))}</div>'
     img = f'<img src="{_attr(srcs[0])}" alt="{_attr(alt)}" loading="lazy">'
     return f'<a href="{_attr(srcs[1])}">{img}</a>' if srcs[1] else img
 
@@ -620,6 +621,7 @@ def write_report(
     title = f"SMMILE results: {Path(folder).resolve().name}"
     paper = paper_beside(results, paper_table)
     page = render_report(title, views, summary, store, subtitle, paper, paper_table)
+    notes += store.notes
     try:
         write_atomic(out, page)
     except OSError as exc:
