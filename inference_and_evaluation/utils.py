@@ -26,6 +26,7 @@ if TYPE_CHECKING:  # the run machinery is imported when a run starts, so evaluat
 
 EXIT_USER_ERROR = 2
 EXIT_TOO_MANY_ERRORS = 3
+COMMON_ERROR_CHARS = 240  # the most common error, as the summary line quotes it
 
 
 def _stop_on(signum: int, frame) -> None:
@@ -425,6 +426,10 @@ def report(summary: RunSummary) -> str:
         f"{summary.path}: {summary.ok} ok, {summary.errors} error(s) of {summary.selected} problems "
         f"({summary.attempted} run now, {summary.already_done} already done) in {summary.elapsed_seconds:.1f} s"
     )
+    if summary.common_error:
+        count, message = summary.common_error
+        short = message if len(message) <= COMMON_ERROR_CHARS else message[: COMMON_ERROR_CHARS - 3] + "..."
+        line += f"; {summary.errors} errors, most common ({count}): {redact(short)}"
     return "\n".join([*summary.notes, line])
 
 

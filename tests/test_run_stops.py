@@ -1,5 +1,6 @@
-"""A run stops in one line after requests in a row fail for authentication, not found or no reply
-(records already written kept, non-zero exit); the judge's requests follow the same policy."""
+"""How a run ends: one line after requests in a row fail for authentication, not found or no reply
+(records already written kept, non-zero exit), the judge likewise; the summary line names the most
+common error."""
 
 from __future__ import annotations
 
@@ -160,3 +161,23 @@ def test_the_judge_stops_on_refusals_keeping_what_it_cached(tmp_path):
     with JudgeCache.in_folder(tmp_path) as cache:
         cached = cache.lookup("ollama", "llama3.3", [prompt_hash(t) for t in texts])
     assert len(cached) == 2  # the verdicts received before the stop
+
+
+# --- the summary line ---------------------------------------------------------------------------
+
+
+def test_the_summary_line_names_the_most_common_error(tmp_path):
+    bad = b'{"error": {"message": "image too large"}}'
+    with OpenAIServer() as server:
+        server.inject(
+            *[Fault(400, body=bad, match=q) for q in ("mammogram", "EEG", "fracture")],
+            Fault(422, body=b'{"error": {"message": "unprocessable"}}', match="ultrasound"),
+        )
+        proc = run_openai(server, tmp_path)
+    assert proc.returncode == 3  # 4 of 12 failed: over --max-error-rate
+    (line,) = [x for x in proc.stdout.splitlines() if "error(s) of" in x]
+    assert "8 ok, 4 error(s) of 12 problems" in line
+    assert "4 errors, most common (3): BadRequestError: Error code: 400" in line and "image too large" in line
+    with OpenAIServer() as server:
+        proc = run_openai(server, tmp_path)  # the re-run retries the four and they succeed
+    assert proc.returncode == 0 and "most common" not in proc.stdout

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import sys
 import time
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -73,6 +74,7 @@ class RunSummary:
     elapsed_seconds: float
     notes: list[str] = field(default_factory=list)
     replaced_characters: int = 0  # lone surrogates replaced by U+FFFD in the records written now
+    common_error: tuple[int, str] | None = None  # (how many, message) of the most common error
 
     @property
     def error_rate(self) -> float:
@@ -284,10 +286,16 @@ def run_model(config: RunConfig, dataset: LoadedDataset, backend: Backend) -> Ru
 
     selected_ids = {p.problem_id for p in problems}
     ok = sum(1 for pid, r in records.items() if pid in selected_ids and r.status == "ok")
-    errors = sum(1 for pid, r in records.items() if pid in selected_ids and r.status != "ok")
+    failures = Counter(
+        r.error or "no message" for pid, r in records.items() if pid in selected_ids and r.status != "ok"
+    )
+    errors = sum(failures.values())
     summary = RunSummary(
         config.result_path, len(problems), already, len(todo), ok, errors, elapsed, notes, replaced
     )
+    if failures:
+        message, count = failures.most_common(1)[0]
+        summary.common_error = (count, message)
     manifest["backend"] = scrub(backend.describe())  # what the run learnt (e.g. images it resized)
     manifest["finished_at"] = utc_now()
     manifest["elapsed_seconds"] = round(elapsed, 3)
