@@ -130,14 +130,17 @@ def resolve_missing_images(
     budget: float = FETCH_BUDGET_S,
     timeout: float = FETCH_TIMEOUT_S,
     concurrency: int = FETCH_CONCURRENCY,
+    dataset_urls: Sequence[str] = (),
 ) -> ImageResolution:
     """Images for the rows whose image is missing, given as URL -> the rows (labels) that need it.
 
-    Looked up in `image_dir` (see `find_image`), else fetched (in parallel, within `budget`
-    seconds) and saved there under ``cache_name(url)``.
+    Looked up in `image_dir` (see `find_image`; a last-segment name is ambiguous when two of these
+    URLs or of `dataset_urls`, every image URL of the dataset, end in it), else fetched (in
+    parallel, within `budget` seconds) and saved there under ``cache_name(url)``.
     """
     result = ImageResolution()
-    clashes = ambiguous_names(list(rows))
+    owners = ambiguous_names([*rows, *dataset_urls])
+    clashes = {name: urls for name, urls in owners.items() if any(u in rows for u in urls)}
     ambiguous = frozenset(clashes)
     todo = []
     for url in rows:
@@ -148,11 +151,12 @@ def resolve_missing_images(
             todo.append(url)
     if image_dir is not None:
         for name, urls in sorted(clashes.items()):
-            if any(u in todo for u in urls) and has_image(image_dir, name):
+            lacking = [u for u in urls if u in todo]
+            if lacking and has_image(image_dir, name):
                 result.notes.append(
-                    f"{image_dir / name}: not used: {len(urls)} different image URLs end in this name "
-                    f"(rows {_rows(urls, rows)}); save each image as the run names it "
-                    f"(e.g. {cache_name(urls[0])}) or let the run fetch them"
+                    f"{image_dir / name}: not used: {len(urls)} different image URLs of the dataset end "
+                    f"in this name (rows lacking an image: {_rows(lacking, rows)}); save each image as "
+                    f"the run names it (e.g. {cache_name(lacking[0])}) or let the run fetch them"
                 )
     if not fetch:
         result.missing.update({url: "not in the image folder (fetching is off)" for url in todo})

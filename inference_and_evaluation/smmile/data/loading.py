@@ -372,11 +372,14 @@ def _missing_images(
 ) -> ImageResolution:
     """The images of the rows that lack one, from the image folder or fetched (all at once)."""
     needed: dict[str, list[str]] = {}
+    urls = [url for url in map(_row_url, rows) if url]
     for row in rows:
         url = _row_url(row)
         if row["image"] is None and url:
             needed.setdefault(url, []).append(f"{_text(row['problem_id'])}#{_text(row['order'])}")
-    return resolve_missing_images(needed, image_dir, fetch=fetch, budget=budget, timeout=timeout)
+    return resolve_missing_images(
+        needed, image_dir, fetch=fetch, budget=budget, timeout=timeout, dataset_urls=urls
+    )
 
 
 def _to_problems(
