@@ -436,7 +436,7 @@ def report(summary: RunSummary) -> str:
 def run_models(args: argparse.Namespace, models: Sequence[ModelSpec], **extra) -> int:
     """Run each model on the dataset; exit 3 if a model's error share passed --max-error-rate."""
     from smmile.results.jsonl import writable_folder
-    from smmile.runner import problems_to_run, run_model
+    from smmile.runner import check_before_loading, problems_to_run, run_model
 
     dataset = load_dataset_for(args)
     status = 0
@@ -444,6 +444,7 @@ def run_models(args: argparse.Namespace, models: Sequence[ModelSpec], **extra) -
         config = config_for(args, spec.model_id, dataset, spec.profile, **extra)
         problems_to_run(config, dataset)  # refused here, before a model is loaded or a request sent
         writable_folder(config.output_dir)
+        check_before_loading(config, dataset)
         backend = spec.make_backend()
         try:
             summary = run_model(config, dataset, backend)

@@ -12,7 +12,10 @@ from pathlib import Path
 import pytest
 from helpers import run_script
 
+import utils
 from smmile.data import DEMO_DIR
+from smmile.errors import UserError
+from smmile.models.baselines import BaselineBackend
 from smmile.results.jsonl import read_jsonl
 from utils import EXIT_USER_ERROR
 from utils import run_script as run_main
@@ -259,10 +262,32 @@ def test_baselines_take_name(tmp_path):
 
 
 def test_a_script_that_declares_its_own_name_keeps_it():
-    import utils
-
     parser = utils.common_parser("t")
     parser.add_argument("--name", default="declared")
     utils.add_local_model_args(parser)
     assert parser.parse_args([]).name == "declared"
     assert parser.parse_args(["--name", "other"]).name == "other"
+
+
+def test_what_is_known_before_loading_is_refused_before_the_model_is_loaded(tmp_path):
+    """A changed seed or dataset needs no model to be noticed: minutes of loading are not spent."""
+
+    def args(*extra: str):
+        flags = ["--dataset", "demo", "--output-dir", str(tmp_path / "results"), "--no-progress", *extra]
+        return utils.common_parser("t").parse_args(flags)
+
+    assert (
+        utils.run_models(
+            args("--limit", "3"), [utils.ModelSpec("qwen7B", lambda: BaselineBackend("majority"))]
+        )
+        == 0
+    )
+
+    def never_loaded():
+        raise AssertionError("the model was loaded before the resume was refused")
+
+    with pytest.raises(UserError, match="seed: 42 -> 3"):
+        utils.run_models(args("--seed", "3"), [utils.ModelSpec("qwen7B", never_loaded)])
+    # what only the loaded model can tell (here: another baseline behind the same id) is checked after loading
+    with pytest.raises(UserError, match="model_source: 'baseline majority' -> 'baseline random'"):
+        utils.run_models(args(), [utils.ModelSpec("qwen7B", lambda: BaselineBackend("random"))])

@@ -20,12 +20,12 @@ from .ablations import Ablation, apply_ablation, example_label
 from .data import LoadedDataset
 from .data.validation import check_icl_examples
 from .follow_up import with_follow_up
-from .models.base import Backend
+from .models.base import Backend, LoadedModel
 from .prompts import Profile, build_prompt, get_profile, select_option
 from .results.identity import RunIdentity, check_resume, dataset_content, shown_content
 from .results.manifest import environment, read_manifest, scrub, utc_now, write_manifest
 from .results.naming import ResultKey
-from .results.store import ResultStore
+from .results.store import ResultStore, kept_records
 from .sharding import Shard, in_shard
 from .types import Problem, Prompt, Response, ResultRecord
 
@@ -169,10 +169,11 @@ def make_record(
 
 
 def run_identity(
-    config: RunConfig, profile: Profile, dataset: LoadedDataset, backend: Backend
+    config: RunConfig, profile: Profile, dataset: LoadedDataset, backend: Backend | None
 ) -> RunIdentity:
-    """The identity of the records this run writes (the backend is loaded: it says what it loaded)."""
-    loaded = backend.loaded()
+    """The identity of the records this run writes; what was loaded and the generation settings
+    come from the (loaded) backend, and are left unknown without one."""
+    loaded = backend.loaded() if backend is not None else LoadedModel()
     return RunIdentity(
         model=config.model,
         inference_mode=config.inference_mode,
@@ -185,17 +186,31 @@ def run_identity(
         model_source=loaded.source,
         model_revision=loaded.revision,
         model_config=loaded.config,
-        generation=backend.generation(),
+        generation=backend.generation() if backend is not None else {},
         model_path=loaded.path,
         dataset_revision=dataset.revision,
         dataset_content=dataset_content(dataset.problems),
     )
 
 
+def check_before_loading(config: RunConfig, dataset: LoadedDataset) -> None:
+    """The resume check of everything known before the model is loaded (all but what was loaded
+    and how it generates), so a changed seed or dataset is refused before minutes of loading."""
+    if config.resume and config.result_path.exists():
+        profile = get_profile(config.profile or config.model, config.protocol)
+        identity = run_identity(config, profile, dataset, None)
+        check_resumable(config, identity, dataset, kept_records(config.result_path), loaded=False)
+
+
 def check_resumable(
-    config: RunConfig, identity: RunIdentity, dataset: LoadedDataset, records: dict[str, ResultRecord]
+    config: RunConfig,
+    identity: RunIdentity,
+    dataset: LoadedDataset,
+    records: dict[str, ResultRecord],
+    loaded: bool = True,
 ) -> None:
-    """Refuse to add to a result whose kept records were made with another identity."""
+    """Refuse to add to a result whose kept records were made with another identity (`loaded`:
+    whether the identity knows what was loaded and the generation settings)."""
     if not config.resume:
         return
     by_id = {p.problem_id: p for p in dataset.problems}
@@ -216,6 +231,7 @@ def check_resumable(
         records,
         content_now,
         set(dataset.skipped),
+        loaded,
     )
 
 

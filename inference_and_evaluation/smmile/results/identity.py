@@ -167,18 +167,22 @@ def check_resume(
     records: Mapping[str, ResultRecord],
     content_now: Callable[[str], str | None],
     skipped: set[str] = frozenset(),  # type: ignore[assignment]
+    loaded: bool = True,
 ) -> None:
     """Refuse, in one line naming what changed (old -> new), to add records of identity `now` to
     a result whose kept (ok) records were made otherwise. `content_now(problem_id)` is the content
     fingerprint a record of that problem would carry now (None: not in the dataset); problems in
-    `skipped` (left out now for a missing image) are not held against the old records."""
+    `skipped` (left out now for a missing image) are not held against the old records. With
+    `loaded` False (before the model is loaded) what was loaded and the generation settings are
+    not compared."""
     kept = [r for r in records.values() if r.status == "ok"]
     if not kept:
         return
     changes: dict[str, str] = {}
     before = RunIdentity.from_json((manifest or {}).get("identity"))
+    unknown = set() if loaded else {*RunIdentity.LOADED, "generation", "model_path"}
     if before is not None:
-        changes.update(manifest_changes(before, now))
+        changes.update({k: v for k, v in manifest_changes(before, now).items() if k not in unknown})
     unstamped = [r.problem_id for r in kept if not r.identity]
     if unstamped:
         raise UserError(
@@ -190,7 +194,10 @@ def check_resume(
     named_loaded = bool(changes.keys() & set(RunIdentity.LOADED))  # the manifest said it in full
     for record in kept:
         for name, change in record_changes(record, now, stamp).items():
-            if not (name == "model loaded" and named_loaded):
+            said = name in RunIdentity.IN_RECORDS or (
+                loaded and not (name == "model loaded" and named_loaded)
+            )
+            if said:
                 changes.setdefault(name, change)
     edited, gone = [], []
     for record in kept:

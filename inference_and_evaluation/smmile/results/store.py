@@ -15,7 +15,15 @@ from typing import IO
 
 from ..errors import FileProblem, UserError
 from ..types import ResultRecord
-from .jsonl import cannot_write, dumps, dumps_counted, read_jsonl, writable_folder, write_jsonl_atomic
+from .jsonl import (
+    JsonlContent,
+    cannot_write,
+    dumps,
+    dumps_counted,
+    read_jsonl,
+    writable_folder,
+    write_jsonl_atomic,
+)
 from .schema import record_from_json, record_to_json
 
 
@@ -61,6 +69,19 @@ def keep_previous(path: Path, *companions: Path) -> Path:
     for p in present:
         _move_no_clobber(p, p.with_name(p.name + suffix))
     return path.with_name(path.name + suffix)
+
+
+def _read(path: Path) -> tuple[list[ResultRecord], JsonlContent]:
+    content = read_jsonl(path)
+    try:
+        return [record_from_json(row) for row in content.rows], content
+    except (TypeError, ValueError) as exc:
+        raise FileProblem(path, f"not a result file of this harness ({exc})") from None
+
+
+def kept_records(path: Path) -> dict[str, ResultRecord]:
+    """The records a resume of `path` would keep (one per problem); none when there is no file."""
+    return latest_per_problem(_read(path)[0]) if path.exists() else {}
 
 
 @dataclass
@@ -112,11 +133,7 @@ class ResultStore:
             raise UserError(f"{self.path}: another run is writing this result right now") from None
 
     def _load_and_compact(self) -> None:
-        content = read_jsonl(self.path)
-        try:
-            records = [record_from_json(row) for row in content.rows]
-        except (TypeError, ValueError) as exc:
-            raise FileProblem(self.path, f"not a result file of this harness ({exc})") from None
+        records, content = _read(self.path)
         self._records = latest_per_problem(records)
         self.notes.extend(content.warnings)
         if content.torn_tail or len(self._records) != len(records):
