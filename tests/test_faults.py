@@ -347,3 +347,11 @@ def test_a_huge_png_in_the_report_is_a_placeholder_with_a_warning(tmp_path, side
         )
         page = (out / "report.html").read_text("utf-8")
         assert page.count("image too large to preview") == 1
+
+
+def test_a_result_file_written_elsewhere_with_an_escaped_surrogate_is_read_as_valid_text(tmp_path):
+    path = tmp_path / "result_x_ICL_open.jsonl"
+    path.write_text('{"problem_id": "p1", "full_response": "a \\ud83d b \\ud83d\\ude00"}\n', "utf-8")
+    (row,) = rows_of(path)
+    assert row["full_response"] == "a \ufffd b \U0001f600"
+    row["full_response"].encode("utf-8")  # usable as text: a judge prompt is hashed from it

@@ -58,6 +58,9 @@ def read_jsonl(path: str | Path) -> JsonlContent:
             raise FileProblem(path, f"line {i + 1} is not valid JSON") from None
         if not isinstance(obj, dict):
             raise FileProblem(path, f"line {i + 1} is not a JSON object")
+        if "\\ud" in line or "\\uD" in line:  # an escaped surrogate: a file written elsewhere
+            fixed, _ = dumps_counted(obj)
+            obj = json.loads(fixed)
         content.rows.append(obj)
     return content
 
