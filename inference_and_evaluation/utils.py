@@ -29,7 +29,14 @@ EXIT_TOO_MANY_ERRORS = 3
 COMMON_ERROR_CHARS = 240  # the most common error, as the summary line quotes it
 
 
+_STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+
+
 def _stop_on(signum: int, frame) -> None:
+    """The first SIGINT or SIGTERM stops the run; later ones are ignored so that what was written
+    is flushed and closed undisturbed."""
+    for sig in _STOP_SIGNALS:
+        signal.signal(sig, signal.SIG_IGN)
     raise Interrupted(signum)
 
 
@@ -39,15 +46,18 @@ def run_script(main: Callable[[Sequence[str] | None], int], argv: Sequence[str] 
     A UserError exits 2; SIGINT (Ctrl-C) and SIGTERM (scancel, kill) stop the run with 130 / 143
     once what was written has been flushed and closed.
     """
-    previous = signal.getsignal(signal.SIGTERM)
-    if previous == signal.SIG_DFL:  # a SIGTERM that was ignored on purpose stays ignored
-        signal.signal(signal.SIGTERM, _stop_on)
+    previous = {sig: signal.getsignal(sig) for sig in _STOP_SIGNALS}
+    ours = [sig for sig, h in previous.items() if h in (signal.SIG_DFL, signal.default_int_handler)]
+    for sig in ours:  # a signal ignored on purpose (nohup, a background job) stays ignored
+        signal.signal(sig, _stop_on)
     try:
-        return int(main(argv) or 0)
+        code = int(main(argv) or 0)
     except UserError as exc:
         print(f"error: {redact(str(exc))}", file=sys.stderr)
-        return EXIT_USER_ERROR
+        code = EXIT_USER_ERROR
     except KeyboardInterrupt as exc:
+        for sig in ours:  # the process is ending: a second Ctrl-C changes nothing now
+            signal.signal(sig, signal.SIG_IGN)
         signum = getattr(exc, "signum", signal.SIGINT)
         where = getattr(exc, "where", None)
         kept = f"{where} keeps every record written so far" if where else "what was written is kept"
@@ -56,9 +66,9 @@ def run_script(main: Callable[[Sequence[str] | None], int], argv: Sequence[str] 
             file=sys.stderr,
         )
         return 128 + signum
-    finally:
-        if previous == signal.SIG_DFL:
-            signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    for sig in ours:
+        signal.signal(sig, previous[sig])
+    return code
 
 
 class _Parser(argparse.ArgumentParser):

@@ -103,8 +103,11 @@ def test_store_keeps_the_replaced_text_through_compaction(tmp_path):
 # --- signals: Ctrl-C and SIGTERM -------------------------------------------------------------------
 
 
-def stop_part_way(cmd: list, path: Path, signum: int, env=None) -> tuple[subprocess.CompletedProcess, int]:
-    """Start `cmd`, send `signum` once `path` holds two records; (the finished process, records kept)."""
+def stop_part_way(
+    cmd: list, path: Path, signum: int, env=None, again: tuple[int, ...] = ()
+) -> tuple[subprocess.CompletedProcess, int]:
+    """Start `cmd`, send `signum` (then the signals `again`, at once) once `path` holds two records;
+    (the finished process, records kept)."""
     proc = subprocess.Popen(
         [sys.executable, *map(str, cmd)],
         cwd=SCRIPTS,
@@ -117,6 +120,9 @@ def stop_part_way(cmd: list, path: Path, signum: int, env=None) -> tuple[subproc
     while time.monotonic() < deadline and not (path.exists() and path.read_text().count("\n") >= 2):
         time.sleep(0.02)
     proc.send_signal(signum)
+    for other in again:  # an impatient user, or scancel after Ctrl-C
+        time.sleep(0.005)
+        proc.send_signal(other)
     out, err = proc.communicate(timeout=60)
     content = read_jsonl(path)
     assert not content.torn_tail
@@ -131,13 +137,17 @@ def check_stopped(proc, signum: int, path: Path) -> None:
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
-def test_api_run_stops_on_a_signal_in_one_line_and_resumes(tmp_path, signum):
+@pytest.mark.parametrize(
+    "signum, again",
+    [(signal.SIGINT, ()), (signal.SIGTERM, ()), (signal.SIGINT, (signal.SIGINT, signal.SIGTERM))],
+    ids=["sigint", "sigterm", "repeated"],
+)
+def test_api_run_stops_on_a_signal_in_one_line_and_resumes(tmp_path, signum, again):
     with OpenAIServer(latency=0.3) as server:
         cmd = ["inference_openai.py", "--dataset", "demo", "--output-dir", tmp_path / "results"]
         cmd += ["--no-progress", "--base-url", server.url + "/v1", "--concurrency", "2"]
         path = tmp_path / "results_demo" / "result_gpt-4o_ICL_open.jsonl"
-        proc, kept = stop_part_way(cmd, path, signum, env=script_env(OPENAI_API_KEY=KEY))
+        proc, kept = stop_part_way(cmd, path, signum, env=script_env(OPENAI_API_KEY=KEY), again=again)
         check_stopped(proc, signum, path)
         assert kept >= 2
         again = run_script(*cmd, env=script_env(OPENAI_API_KEY=KEY))
