@@ -291,3 +291,15 @@ def test_what_is_known_before_loading_is_refused_before_the_model_is_loaded(tmp_
     # what only the loaded model can tell (here: another baseline behind the same id) is checked after loading
     with pytest.raises(UserError, match="model_source: 'baseline majority' -> 'baseline random'"):
         utils.run_models(args(), [utils.ModelSpec("qwen7B", lambda: BaselineBackend("random"))])
+
+
+def test_shards_of_different_identities_are_not_scored_as_one_result(tmp_path):
+    for k, seed in ((0, "1"), (1, "2")):
+        proc = baseline(tmp_path, "--baseline", "random", "--shard", f"{k}/2", "--seed", seed)
+        assert proc.returncode == 0, proc.stderr
+    assert baseline(tmp_path, "--baseline", "majority").returncode == 0
+    folder = tmp_path / "results_demo"
+    proc = run_script("evaluate_EM.py", folder)
+    assert "result_random_ICL_open.jsonl (2 files): records of 2 different run identities" in proc.stderr
+    assert not (folder / "result_random_ICL_open_evaluation.json").exists()
+    assert (folder / "result_majority_ICL_open_evaluation.json").exists()

@@ -286,7 +286,27 @@ def _read_group(folder: Path, key: ResultKey, kind: str, files: list[ResultFile]
     if kind == "jsonl":
         present = {r.problem_id for r in result.records}
         result.warnings += _completeness(folder, key, files, present)
+        mixed = _mixed_identities(result)
+        if mixed:
+            result.problems.append(mixed)
+            result.records = []  # a number over records of two models or settings is never shown
     return result
+
+
+def _mixed_identities(result: Result) -> str | None:
+    """Why a result's records (e.g. its shards) cannot be one result: they carry different run
+    identities (another checkpoint, generation setting, seed...). Records without one are not judged."""
+    runs: dict[str, list[str]] = defaultdict(list)
+    for rec in result.records:
+        if rec.identity and rec.identity.get("run"):
+            runs[rec.identity["run"]].append(rec.problem_id)
+    if len(runs) < 2:
+        return None
+    parts = [f"run {run} ({len(ids)} problem(s), e.g. {min(ids)})" for run, ids in sorted(runs.items())]
+    return (
+        f"{result.name}: records of {len(runs)} different run identities (model, settings or seed differ; "
+        f"see the manifests): {'; '.join(parts)}; not scored. Re-run the odd shard(s) with --no-resume"
+    )
 
 
 def discover_results(folder: str | Path) -> list[Result]:
