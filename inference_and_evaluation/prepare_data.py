@@ -1,6 +1,7 @@
 """Prepare once, run offline: download the datasets and fetch every missing image.
 
     python prepare_data.py --dataset smmile augmented [--hf-cache-dir DIR] [--image-dir DIR]
+        [--image-fetch-budget SECONDS] [--timeout SECONDS]
 
 Run on a machine with internet (a login node). It loads each dataset from the Hugging Face hub
 into the cache, as the inference scripts do, and fetches every image a row lacks into the image
@@ -15,12 +16,14 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from smmile.data.fetch import FETCH_TIMEOUT_S
 from smmile.data.images import cache_name
 from smmile.data.loading import HUB_IDS, LoadedDataset, hub_offline, load_dataset_problems, resolve_source
 from smmile.errors import UserError
 from utils import run_script, script_parser
 
 NAMES = {"smmile": "SMMILE", "augmented": "SMMILE++"}
+PREPARE_BUDGET_S = 600.0  # a login node has time: ten times a run's budget
 
 
 def default_cache() -> Path:
@@ -62,7 +65,8 @@ def missing_lines(missing: dict[str, LoadedDataset], image_dir: Path) -> list[st
         for pid, urls in sorted(loaded.skipped.items()):
             for url in urls:
                 target = cache_name(url) if "://" in url else "(no image_url: fix the dataset row)"
-                lines.append(f"  {NAMES[name]} {pid}: {url} -> {target}")
+                why = loaded.missing_images.get(url)
+                lines.append(f"  {NAMES[name]} {pid}: {url} -> {target}" + (f" ({why})" if why else ""))
     return lines
 
 
@@ -96,7 +100,21 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="Hugging Face cache folder (default: the library's)",
     )
     parser.add_argument(
-        "--timeout", type=float, default=10.0, help="seconds to wait for each image (default: 10)"
+        "--timeout",
+        type=float,
+        default=FETCH_TIMEOUT_S,
+        metavar="SECONDS",
+        help="time to wait for each image",
+    )
+    parser.add_argument(
+        "--image-fetch-budget",
+        "--image_fetch_budget",
+        dest="image_fetch_budget",
+        type=float,
+        default=PREPARE_BUDGET_S,
+        metavar="SECONDS",
+        help="total time for fetching the missing images of each dataset (in parallel); what is not "
+        "fetched by then is listed",
     )
     args = parser.parse_args(argv)
     if hub_offline():
@@ -117,7 +135,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             hf_cache_dir=str(cache) if args.hf_cache_dir else None,
             fetch_missing=True,
             fetch_timeout=args.timeout,
+            fetch_budget=args.image_fetch_budget,
         )
+        for note in loaded.image_notes:
+            print(note, file=sys.stderr)
         print(describe(name, loaded))
         if loaded.skipped:
             missing[name] = loaded

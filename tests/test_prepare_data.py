@@ -63,8 +63,8 @@ def test_prepare_then_run_offline(tmp_path, hub, capsys, monkeypatch):
     for url in list(missing.values())[:2]:
         assert any((images / name).is_file() for name in [cache_name(url), *image_file_names(url)]), url
     # the one it could not get is listed with its problem and the name to save it under
-    assert f"  SMMILE {lost}: {missing[9]} -> {cache_name(missing[9])}" in out
-    assert f"  SMMILE++ {lost}_perm_1: {missing[9]} -> {cache_name(missing[9])}" in out
+    assert f"  SMMILE {lost}: {missing[9]} -> {cache_name(missing[9])} (HTTP 404)" in out
+    assert f"  SMMILE++ {lost}_perm_1: {missing[9]} -> {cache_name(missing[9])} (HTTP 404)" in out
     fetched = len(srv.requests)
 
     # offline: the inference script loads from the cache and the image folder, fetching nothing
@@ -103,3 +103,23 @@ def test_refused_offline_and_with_an_id_for_two_datasets(monkeypatch, capsys):
     monkeypatch.delenv("HF_HUB_OFFLINE")
     assert run_script(prepare_data.main, ["--dataset", "smmile", "augmented", "--dataset-id", "x/y"]) == 2
     assert "--dataset-id names one dataset" in capsys.readouterr().err
+
+
+def test_a_fetch_past_the_budget_is_listed_with_the_reason(tmp_path, hub, capsys, monkeypatch):
+    import datasets
+
+    srv, missing, calls, lost = hub
+    real = datasets.load_dataset
+
+    def slow_images(path, **kw):  # the same repos, the missing images now answer after 1.5 s
+        ds = real(path, **kw)
+        return ds.map(lambda r: {"image_url": (r["image_url"] or "").replace("/img/", "/slow/")})
+
+    monkeypatch.setattr(datasets, "load_dataset", slow_images)
+    images = tmp_path / "images"
+    argv = ["--dataset", "smmile", "--image-dir", str(images), "--image-fetch-budget", "0.3"]
+    assert prepare_data.main(argv) == 1
+    captured = capsys.readouterr()
+    assert "3 problem(s) lack an image" in captured.out
+    assert "(not fetched: the time budget of 0.3 s was used up)" in captured.out
+    assert "budget 0.3 s" in captured.err  # the loader's note on stopping
