@@ -21,8 +21,8 @@ from smmile.models.api_common import (
     public_url,
     redact,
     result_id,
-    stream_concurrently,
 )
+from smmile.models.concurrency import stream_concurrently
 from smmile.models.retry import RetryPolicy
 from smmile.types import ImageRef
 
