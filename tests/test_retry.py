@@ -94,6 +94,15 @@ def test_the_fault_mix_is_answered_in_one_run(tmp_path, kind):
 
 
 @pytest.mark.parametrize("kind", BACKENDS)
+def test_thirty_percent_of_requests_failing_at_random_leave_no_error_record(tmp_path, kind):
+    """The reported run: 30% of requests fail (the mix above, drawn at random); one run answers all."""
+    with SERVERS[kind](fault_rate=0.3, fault_mix=tuple(fault_mix()), seed=7) as server:
+        summary = run_model(config(tmp_path, kind), demo(), backend(kind, server))
+        assert server.faults_injected >= 1 and server.count == len(demo().problems) + server.faults_injected
+    assert summary.ok == len(demo().problems) and summary.errors == 0
+
+
+@pytest.mark.parametrize("kind", BACKENDS)
 @pytest.mark.parametrize("status", [400, 401, 403, 404, 422])
 def test_permanent_statuses_are_not_retried(tmp_path, kind, status):
     with SERVERS[kind]() as server:
@@ -143,7 +152,7 @@ def test_a_retry_after_longer_than_the_time_left_fails_at_once(tmp_path, kind):
         run_model(config(tmp_path, kind), demo(), backend(kind, server, total_timeout_s=60))
         assert server.count == len(demo().problems)
     (failed,) = [r for r in records(config(tmp_path, kind).result_path) if r["status"] == "error"]
-    assert "429" in failed["error"] and "3.6e+03 s, more than the" in failed["error"]
+    assert "429" in failed["error"] and "wait 3600.0 s, more than the" in failed["error"]
     assert failed["latency_s"] < 5
 
 

@@ -18,6 +18,8 @@ def _serve(cls: type[LoopbackServer], kwargs: dict[str, Any], conn) -> None:
             command = conn.recv() if conn.poll(server.lifetime_s) else "stop"
             if command == "count":
                 conn.send(server.count)
+            elif command == "faults":
+                conn.send(server.faults_injected)
             else:
                 break
     except (EOFError, OSError):  # the parent is gone
@@ -49,6 +51,11 @@ class ServerProcess:
     @property
     def count(self) -> int:
         self._parent.send("count")
+        return self._parent.recv()
+
+    @property
+    def faults_injected(self) -> int:
+        self._parent.send("faults")
         return self._parent.recv()
 
     def __exit__(self, *exc) -> None:

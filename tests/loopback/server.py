@@ -8,6 +8,7 @@ most `max_requests` requests (then 503 with `x-should-retry: false`), stops by i
 from __future__ import annotations
 
 import json
+import random
 import threading
 import time
 from collections import deque
@@ -75,12 +76,16 @@ class LoopbackServer:
         hold_timeout: float = 5.0,
         models: tuple[str, ...] = ("llama3.3",),
         port: int = 0,
+        fault_rate: float = 0.0,
+        fault_mix: tuple[Fault, ...] = (),
+        seed: int = 0,
     ):
         """`hold_until`: keep the first requests waiting until this many are in flight at once (or
         `hold_timeout` passes), so a test can see concurrency without timing anything.
         `models`: what the model listing (a client's cheap "is the server there" request) names;
         listing requests are kept in `probes`, apart from `requests`, and take no fault.
-        `port`: 0 for any free port."""
+        `port`: 0 for any free port. `fault_rate`: the share of requests (without a queued fault)
+        that take a fault drawn from `fault_mix` (seeded by `seed`); `faults_injected` counts them."""
         self.reply_fn = reply or self.default_reply
         self.models = models
         self.probes: list[Recorded] = []
@@ -94,6 +99,10 @@ class LoopbackServer:
         self.in_flight = 0
         self.max_in_flight = 0
         self._faults: deque[Fault] = deque()
+        self.fault_rate = fault_rate
+        self.fault_mix = tuple(fault_mix)
+        self.faults_injected = 0
+        self._rng = random.Random(seed)
         self._lock = threading.Lock()
         self._stopping = threading.Event()
         self._held = threading.Condition(self._lock)
@@ -206,6 +215,9 @@ class LoopbackServer:
             if fault.match is None or fault.match.encode() in body:
                 del self._faults[i]
                 return fault
+        if self.fault_mix and self._rng.random() < self.fault_rate:
+            self.faults_injected += 1
+            return self._rng.choice(self.fault_mix)
         return None
 
     def _handle(self, h: BaseHTTPRequestHandler) -> None:

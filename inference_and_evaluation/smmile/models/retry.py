@@ -243,7 +243,7 @@ class RetryPolicy:
                     left = deadline - loop.time()
                     if wait >= left:
                         outcome.note = (
-                            f"a retry would wait {wait:.3g} s, more than the {max(left, 0):.3g} s left "
+                            f"a retry would wait {wait:.1f} s, more than the {max(left, 0):.1f} s left "
                             f"of --total-timeout {self.total_timeout_s:g} s"
                         )
                         return outcome
