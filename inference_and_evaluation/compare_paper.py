@@ -48,7 +48,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         choices=["smmile", "augmented"],
         default=None,
         help="the paper table to compare with: smmile (Table 1) or augmented (Table 2); "
-        "default: from the folder's problems",
+        "chosen from the folder's problems when not given",
     )
     parser.add_argument(
         "--tolerance",

@@ -97,7 +97,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--hf_cache_dir",
         dest="hf_cache_dir",
         default=None,
-        help="Hugging Face cache folder (default: the library's)",
+        help="Hugging Face cache folder (the library's when not given)",
     )
     parser.add_argument(
         "--timeout",
