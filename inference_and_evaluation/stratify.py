@@ -21,6 +21,7 @@ from smmile.results.jsonl import write_output
 from smmile.stratification import (
     EVAL_TYPES,
     collect_scored,
+    scored_marks,
     stratification_table,
     stratification_text,
 )
@@ -81,7 +82,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     metric = EVAL_TYPES[args.eval_type]
     out = folder / f"model_stratification_{args.eval_type}.json"
     write_output(out, json.dumps(table, indent=2) + "\n")
-    print(stratification_text(table, metric), end="")
+    print(stratification_text(table, metric, scored_marks(scored, metric)), end="")
     print(f"\nStratification of {len(table)} result(s) by {metric} written to {out}")
     if args.figures:
         from smmile.plots import figure_stem, stratification_heatmap

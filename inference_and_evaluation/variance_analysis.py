@@ -24,12 +24,13 @@ from pathlib import Path
 from typing import Any
 
 from smmile.ablation_report import ablation_latex, ablation_table, ablation_text
+from smmile.caveats import mark_text
 from smmile.icl_gain import GainSelection, write_icl_gain
-from smmile.outcomes import Outcomes, collect_outcomes
+from smmile.outcomes import Outcomes, collect_outcomes, saved_outcomes, unjudged_cells
 from smmile.results.jsonl import write_output
 from smmile.results.reader import check_single_dataset, load_results
 from smmile.stats import bootstrap
-from smmile.tables import COLUMNS, display_name, latex_table, row_order, text_table
+from smmile.tables import COLUMNS, NO_SCORE, Unscored, display_name, latex_table, row_order, text_table
 from utils import (
     EXIT_USER_ERROR,
     add_bootstrap_args,
@@ -40,15 +41,26 @@ from utils import (
 )
 
 
-def interval_lines(cells: dict[str, Any]) -> list[str]:
+def interval_lines(cells: dict[str, Any], unscored: Unscored | None = None) -> list[str]:
+    """One line per cell: mean ± SD, the interval, n, and the cell's marks and caveats."""
+    unscored = unscored or {}
     lines = []
-    for model in [m for group in row_order(list(cells)) for m in group]:
+    models = list(dict.fromkeys([*cells, *(m for m, _, _ in unscored)]))
+    for model in [m for group in row_order(models) for m in group]:
         for metric, mode in COLUMNS:
-            c = cells[model].get(metric, {}).get(mode)
+            c = cells.get(model, {}).get(metric, {}).get(mode)
+            caveats = "; ".join(c.get("caveats", ())) if c else ""
             if c:
                 lines.append(
                     f"{display_name(model)} {metric} {mode}: {c['accuracy']:.2f} ± {c['std']:.2f} "
                     f"(95% CI {c['ci_low']:.2f} to {c['ci_high']:.2f}; n={c['n']})"
+                    + (f"{mark_text(c['marks'])}: {caveats}" if c.get("marks") else "")
+                )
+            elif (model, metric, mode) in unscored:
+                missing = unscored[(model, metric, mode)]
+                lines.append(
+                    f"{display_name(model)} {metric} {mode}: {NO_SCORE}{mark_text(missing.marks)}: "
+                    + "; ".join(missing.details())
                 )
     return lines
 
@@ -102,9 +114,13 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     folder = Path(args.results_dir)
     results, notes = load_results(folder)
-    check_single_dataset(results, folder)
     outcomes, judge_problems = collect_outcomes(results, folder)
-    for line in notes + judge_problems:
+    saved, saved_notes = saved_outcomes(folder)
+    have = {(o.key.model, o.metric, o.key.inference_mode) for o in outcomes if o.key.ablation is None}
+    saved = [o for o in saved if (o.key.model, o.metric, o.key.inference_mode) not in have]
+    check_single_dataset(results, folder, [(f"the saved score of {o.key.stem}", o.by_problem) for o in saved])
+    outcomes += saved
+    for line in notes + judge_problems + saved_notes:
         print(line, file=sys.stderr)
     plain = sorted((o for o in outcomes if o.key.ablation is None), key=lambda o: (o.key.model, o.metric))
     if not outcomes:
@@ -112,15 +128,17 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     cells: dict[str, Any] = {}
     for o in plain:
-        stats = bootstrap(o.vector, n_boot=args.n_bootstrap, seed=args.seed)
-        cells.setdefault(o.key.model, {}).setdefault(o.metric, {})[o.key.inference_mode] = stats.as_dict()
+        stats = bootstrap(o.vector, n_boot=args.n_bootstrap, seed=args.seed).as_dict()
+        stats.update(o.caveats.as_dict() if o.caveats else {})
+        cells.setdefault(o.key.model, {}).setdefault(o.metric, {})[o.key.inference_mode] = stats
+    unscored = {k: c for k, c in unjudged_cells(results, folder).items() if k not in have}
 
-    table = text_table(cells)
+    table = text_table(cells, unscored)
     summary = (
         f"Accuracy (%) ± bootstrap SD ({args.n_bootstrap} resamples, seed {args.seed})\n\n"
         + table
         + "\n"
-        + "\n".join(interval_lines(cells))
+        + "\n".join(interval_lines(cells, unscored))
         + "\n"
     )
     if cells:
@@ -129,7 +147,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(summary, end="")
         if args.generate_table:
             latex_path = Path(args.latex_output) if args.latex_output else folder / "latex_table.tex"
-            write_output(latex_path, latex_table(cells, mean_only=args.mean_only))
+            write_output(latex_path, latex_table(cells, mean_only=args.mean_only, unscored=unscored))
             print(f"LaTeX table written to {latex_path}")
     write_ablations(folder, outcomes, args)
     write_icl_gain(

@@ -269,7 +269,9 @@ def test_a_judge_server_that_fails_every_request_scores_nothing(folder):
     assert proc.returncode == 0, proc.stderr
     assert "judge incomplete" in proc.stderr
     assert "LLM" not in json.loads((folder / "evaluation_results.json").read_text())["modelA"]
-    assert "LLM ICL:" not in (folder / "evaluation_results.txt").read_text()  # no LLM number at all
+    text = (folder / "evaluation_results.txt").read_text()
+    assert "modelA LLM ICL: no score [a,e]: 4 record(s) unjudged" in text  # marked, with no number
+    assert "modelA LLM ICL: no score" in text and "modelB LLM ICL: no score [a]: 5 record(s) unjudged" in text
 
 
 def test_the_judge_model_missing_from_ollama_stops_before_sending(folder):
@@ -306,7 +308,7 @@ def test_the_openai_judge_checks_its_server_once_and_a_refused_key_stops_it(fold
 
 
 def test_a_second_judge_on_the_same_folder_is_refused(folder):
-    with OllamaServer(reply=judge_reply, hold_until=100, hold_timeout=8) as server:
+    with OllamaServer(reply=judge_reply, hold_until=100, hold_timeout=120) as server:
         first = subprocess.Popen(
             [
                 sys.executable,
@@ -334,6 +336,7 @@ def test_a_second_judge_on_the_same_folder_is_refused(folder):
             assert f"pid {first.pid}" in second.stderr
             assert server.count == held and len(server.probes) == 1  # the second sent nothing
         finally:
+            server.release()
             _, err = first.communicate(timeout=120)
         assert first.returncode == 0, err
         assert judge(folder, url=server.url).returncode == 0  # the lock went with the first judge

@@ -169,7 +169,7 @@ def test_inline_images_and_no_dataset(folder, tmp_path, problems):
 
 
 @pytest.mark.parametrize(
-    "setup, expected", [("empty", "no result files"), ("mixed", "mixes SMMILE and SMMILE++")]
+    "setup, expected", [("empty", "no result files"), ("mixed", "mixes SMMILE++ and demo results")]
 )
 def test_bad_input_is_one_clear_line(tmp_path, problems, setup, expected):
     if setup == "mixed":

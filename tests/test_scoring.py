@@ -138,7 +138,13 @@ def test_evaluate_mcqa_result():
         ResultRecord("c", selected_option="D", correct_option="D"),
     ]
     out = evaluate_result(_result("mcqa", records))
-    assert list(out) == EVALUATION_KEYS
+    assert list(out) == [
+        *EVALUATION_KEYS,
+        "unreadable_count",
+        "extraction_failed_count",
+        "invalid_option_count",
+    ]
+    assert out["unreadable_count"] == 0
     assert out["metric"] == "MCQA"
     assert out["correct_examples"] == 2
     assert out["accuracy"] == pytest.approx(200 / 3)

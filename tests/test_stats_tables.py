@@ -155,10 +155,11 @@ def test_text_table():
         "-",
         "-",
         "-",
-        "16.22 ± 3.50",
-        "52.25 ± 1.00",
-        "54.95 ± 1.00",
+        "16.22 ± 3.50 n=111",
+        "52.25 ± 1.00 n=111",
+        "54.95 ± 1.00 n=111",
     ]
+    assert "[a]" not in "".join(lines) and len(lines) == 10  # clean cells: no marks, no legend
 
 
 def _evaluation(model: str, mode: str, metric: str, accuracy: float, **extra) -> dict:

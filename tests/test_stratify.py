@@ -225,7 +225,7 @@ def test_llm_stratification_reads_the_judge_files(folder, problems):
     "setup, expected",
     [
         ("empty", "no result files"),
-        ("mixed", "mixes SMMILE and SMMILE++"),
+        ("mixed", "mixes SMMILE++ and demo results"),
         ("no_judge", "run evaluate_LLMJudge.py"),
         ("no_flags", "--dataset-path"),
         ("bad_judge", "not valid JSON"),
@@ -271,7 +271,7 @@ def test_check_single_dataset(folder, problems):
     check_single_dataset(results, folder)  # SMMILE only: fine
     rec = ResultRecord(problems[0].problem_id + "_perm_0")
     results[0].records.append(rec)
-    with pytest.raises(UserError, match="mixes SMMILE and SMMILE"):
+    with pytest.raises(UserError, match=r"mixes SMMILE\+\+ and demo results"):
         check_single_dataset(results, folder)
 
 

@@ -8,14 +8,16 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from .caveats import Caveats, result_caveats, saved_caveats
 from .errors import FileProblem
-from .results.naming import ResultKey
+from .results.evaluations import EM_SUFFIX, read_evaluations
+from .results.naming import ResultKey, parse_result_name
 from .results.reader import Result
 from .scoring import metric_for, record_correct
 
@@ -30,6 +32,7 @@ class Outcomes:
     key: ResultKey
     metric: str
     by_problem: dict[str, int]
+    caveats: Caveats | None = field(default=None, compare=False)  # what its table cell must mark
 
     @property
     def vector(self) -> np.ndarray:
@@ -63,6 +66,11 @@ def judge_verdicts(path: Path) -> dict[str, int]:
         raise FileProblem(path, f"not valid JSON ({exc})") from None
     if isinstance(data, dict) and not is_complete(data) and "judged_accuracies" in data:
         raise FileProblem(path, incomplete_reason(data) + "; re-run evaluate_LLMJudge.py to judge them")
+    return accuracy_verdicts(path, data)
+
+
+def accuracy_verdicts(path: Path, data: Any) -> dict[str, int]:
+    """Per-problem 0/1 verdicts from an evaluation's problem_accuracies (100.0 / 0.0)."""
     accuracies = data.get("problem_accuracies") if isinstance(data, dict) else None
     if not isinstance(accuracies, dict) or not accuracies:
         raise FileProblem(path, "no problem_accuracies")
@@ -82,18 +90,63 @@ def collect_outcomes(results: list[Result], folder: Path) -> tuple[list[Outcomes
         if result.key is None or not result.records:
             continue
         metric = metric_for(result.key.task_format)
-        out.append(
-            Outcomes(
-                result.key, metric, {r.problem_id: int(record_correct(r, metric)) for r in result.records}
-            )
-        )
+        by_problem = {r.problem_id: int(record_correct(r, metric)) for r in result.records}
+        out.append(Outcomes(result.key, metric, by_problem, result_caveats(result, metric)))
         judge = folder / f"{result.output_stem}{JUDGE_SUFFIX}"
         if metric == "EM" and judge.is_file():
             try:
-                out.append(Outcomes(result.key, "LLM", judge_verdicts(judge)))
+                verdicts = judge_verdicts(judge)
             except (FileProblem, OSError) as exc:
                 problems.append(f"error: {exc}")
+                continue
+            out.append(Outcomes(result.key, "LLM", verdicts, result_caveats(result, "LLM", n=len(verdicts))))
     return out, problems
+
+
+def unjudged_cells(results: list[Result], folder: Path) -> dict[tuple[str, str, str], Caveats]:
+    """{(model, "LLM", mode): caveats} of the plain results whose judge file is incomplete: cells
+    a table marks but shows no number for."""
+    out: dict[tuple[str, str, str], Caveats] = {}
+    for result in results:
+        key = result.key
+        if key is None or key.ablation or key.task_format != "open" or not result.records:
+            continue
+        path = folder / f"{result.output_stem}{JUDGE_SUFFIX}"
+        try:
+            data = json.loads(path.read_text(encoding="utf-8")) if path.is_file() else None
+        except (OSError, ValueError):
+            continue
+        if isinstance(data, dict) and not is_complete(data):
+            unjudged = int(data.get("unjudged_count") or 0) or len(result.records)
+            judged = len(result.records) - unjudged
+            out[(key.model, "LLM", key.inference_mode)] = result_caveats(result, "LLM", judged, unjudged)
+    return out
+
+
+def saved_outcomes(folder: Path) -> tuple[list[Outcomes], list[str]]:
+    """Outcomes of the saved scores (`*_evaluation.json`, `*_evaluationllm.json`) whose result
+    file is not in `folder` (e.g. a published score without its model outputs), marked as such,
+    and one line per unusable or set-aside file."""
+    stems = {f.output_stem for f in map(parse_result_name, folder.iterdir()) if f is not None}
+    out: list[Outcomes] = []
+    notes: list[str] = []
+    for suffix in (EM_SUFFIX, JUDGE_SUFFIX):
+        saved, bad = read_evaluations(folder, suffix, skip_stems=stems)
+        notes += bad
+        for s in saved:
+            if s.key.ablation:
+                continue
+            try:
+                verdicts = accuracy_verdicts(s.path, s.data)
+            except FileProblem as exc:
+                notes.append(f"warning: {exc}; this saved score without a result file is left out")
+                continue
+            metric = "LLM" if suffix == JUDGE_SUFFIX else metric_for(s.key.task_format)
+            out.append(Outcomes(s.key, metric, verdicts, saved_caveats(s, verdicts)))
+            notes.append(
+                f"warning: {s.path.name}: no result file beside it; its saved score is used as published"
+            )
+    return out, notes
 
 
 def paired(a: dict[str, int], b: dict[str, int]) -> tuple[np.ndarray, np.ndarray, list[str]]:

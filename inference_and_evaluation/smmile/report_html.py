@@ -14,15 +14,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from .caveats import LEGEND, Caveats, legend_lines
 from .errors import FileProblem, UserError
-from .outcomes import JUDGE_SUFFIX, collect_outcomes, judge_verdicts
+from .outcomes import JUDGE_SUFFIX, collect_outcomes, judge_verdicts, unjudged_cells
 from .paper import PaperTable
 from .paper_compare import TOLERANCE
 from .results.reader import Result
 from .scoring import is_error, metric_for, record_correct
 from .stats import bootstrap
 from .stratification import CONTEXT_FLAGS, SPECIALITY, value_key, value_order
-from .tables import COLUMNS, display_name, row_order
+from .tables import COLUMNS, NO_SCORE, display_name, row_order
 from .thumbnails import TooLarge, make_thumbnail
 from .types import ImageRef, Problem, ResultRecord
 
@@ -144,6 +145,36 @@ def summary_cells(results: Sequence[Result], folder: str | Path, n_boot: int = 1
         label = display_name(o.key.model) + (f" [{o.key.ablation}]" if o.key.ablation else "")
         rows.setdefault(label, {})[(o.metric, o.key.inference_mode)] = bootstrap(o.vector, n_boot, seed)
     return rows
+
+
+def summary_caveats(
+    results: Sequence[Result], folder: str | Path
+) -> dict[str, dict[tuple[str, str], Caveats]]:
+    """{row label: {(metric, mode): caveats}} of the summary's cells, and of the plain LLM cells
+    without a score (unjudged records), labelled as `summary_cells` labels them."""
+    outcomes, _ = collect_outcomes(list(results), Path(folder))
+    out: dict[str, dict[tuple[str, str], Caveats]] = {}
+    for o in outcomes:
+        if o.caveats is not None:
+            label = display_name(o.key.model) + (f" [{o.key.ablation}]" if o.key.ablation else "")
+            out.setdefault(label, {})[(o.metric, o.key.inference_mode)] = o.caveats
+    for (model, metric, mode), caveats in unjudged_cells(list(results), Path(folder)).items():
+        out.setdefault(display_name(model), {})[(metric, mode)] = caveats
+    return out
+
+
+def _marks_html(caveats: Caveats | None) -> str:
+    if caveats is None:
+        return ""
+    details = "; ".join(caveats.details())
+    sup = f'<sup title="{_attr(details)}">{_ESC(",".join(caveats.marks))}</sup>' if caveats.marks else ""
+    return f' <span class="small">n={caveats.n}</span>{sup}'
+
+
+def _legend_html(marks: Mapping[str, Mapping[tuple[str, str], Caveats]]) -> str:
+    used = {m for cells in marks.values() for c in cells.values() for m in c.marks}
+    lines = legend_lines([m for m in LEGEND if m in used])
+    return "".join(f'<p class="meta legend">{_ESC(line)}</p>' for line in lines)
 
 
 def paper_beside(
@@ -483,21 +514,24 @@ def _summary_html(
     rows: Mapping[str, Mapping[tuple[str, str], Any]],
     paper: Mapping[str, Mapping[tuple[str, str], Any]] | None = None,
     table: PaperTable | None = None,
+    marks: Mapping[str, Mapping[tuple[str, str], Caveats]] | None = None,
 ) -> str:
     paper = paper or {}
-    columns = [c for c in COLUMNS if any(c in cells for cells in rows.values())]
+    marks = marks or {}
+    columns = [c for c in COLUMNS if any(c in cells for cells in [*rows.values(), *marks.values()])]
     head = "".join(f"<th>{_ESC(m)} {_ESC(mode)}</th>" for m, mode in columns)
     body = []
-    for label, cells in rows.items():
-        tds = []
+    for label in dict.fromkeys([*rows, *marks]):
+        cells, tds = rows.get(label, {}), []
         for column in columns:
             c = cells.get(column)
             beside = _paper_html(c, paper.get(label, {}).get(column), table.problems if table else 0)
+            noted = _marks_html(marks.get(label, {}).get(column))
             tds.append(
-                f'<td class="num">–{beside}</td>'
+                f'<td class="num">{NO_SCORE if noted else "–"}{noted}{beside}</td>'
                 if c is None
                 else f'<td class="num" title="n={c.n}">{c.accuracy:.1f} '
-                f'<span class="small">[{c.ci_low:.1f}–{c.ci_high:.1f}]</span>{beside}</td>'
+                f'<span class="small">[{c.ci_low:.1f}–{c.ci_high:.1f}]</span>{noted}{beside}</td>'
             )
         body.append(f"<tr><td>{_ESC(label)}</td>{''.join(tds)}</tr>")
     note = (
@@ -509,8 +543,9 @@ def _summary_html(
     )
     return (
         f"<table><tr><th>Model</th>{head}</tr>{''.join(body)}</table>"
-        '<p class="meta">Accuracy (%) with its 95% bootstrap interval (1000 resamples, seed 42); '
+        '<p class="meta">Accuracy (%) with its 95% bootstrap interval (1000 resamples, seed 42) and n; '
         f"LLM: the judge's verdicts, EM: exact match of open answers, MCQA: option accuracy.{_ESC(note)}</p>"
+        + _legend_html(marks)
     )
 
 
@@ -560,6 +595,7 @@ def render_report(
     subtitle: str = "",
     paper: Mapping[str, Mapping[tuple[str, str], Any]] | None = None,
     table: PaperTable | None = None,
+    marks: Mapping[str, Mapping[tuple[str, str], Caveats]] | None = None,
 ) -> str:
     """The whole page as a string."""
     total = len(views)
@@ -575,7 +611,7 @@ def render_report(
 </head>
 <body>
 <header><h1>{_ESC(title)}</h1><p class="meta">{_ESC(subtitle)}</p></header>
-<section id="summary"><h2>Summary</h2>{_summary_html(summary, paper, table)}</section>
+<section id="summary"><h2>Summary</h2>{_summary_html(summary, paper, table, marks)}</section>
 <section id="filters">{_filters(views)}
 <p id="count" data-total="{total}" data-shown="">Showing <span id="shown">{total}</span> of {total} problems</p>
 </section>
@@ -620,7 +656,8 @@ def write_report(
     summary = summary_cells(results, folder)
     title = f"SMMILE results: {Path(folder).resolve().name}"
     paper = paper_beside(results, paper_table)
-    page = render_report(title, views, summary, store, subtitle, paper, paper_table)
+    marks = summary_caveats(results, folder)
+    page = render_report(title, views, summary, store, subtitle, paper, paper_table, marks)
     notes += store.notes
     try:
         write_atomic(out, page)

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import string
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
+from .prompts.extract import EXTRACTION_FAILED, INVALID_PREFIX
 from .types import ResultRecord
 
 if TYPE_CHECKING:
@@ -55,6 +57,18 @@ def record_correct(record: ResultRecord, metric: str = "EM", strict: bool = Fals
     return record.selected_option is not None and record.selected_option == record.correct_option
 
 
+def unreadable_counts(records: Sequence[ResultRecord]) -> dict[str, int]:
+    """MCQA replies no option could be read from: `EXTRACTION_FAILED` and `INVALID_OPTION:<x>`."""
+    options = [r.selected_option or "" for r in records if not is_error(r)]
+    failed = sum(o == EXTRACTION_FAILED for o in options)
+    invalid = sum(o.startswith(INVALID_PREFIX) for o in options)
+    return {
+        "unreadable_count": failed + invalid,
+        "extraction_failed_count": failed,
+        "invalid_option_count": invalid,
+    }
+
+
 def word_count(record: ResultRecord) -> int:
     return len(as_text(record.generated_answer).split())
 
@@ -101,4 +115,6 @@ def evaluate_result(result: Result, strict: bool = False) -> dict[str, Any]:
     out = evaluation_json(result, [record_correct(r, metric, strict=strict) for r in result.records], metric)
     if metric == "EM":
         out["strict_match"] = strict
+    else:
+        out.update(unreadable_counts(result.records))
     return out

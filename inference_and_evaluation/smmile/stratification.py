@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from .caveats import LEGEND, legend_lines, mark_text, result_caveats
 from .errors import FileProblem, UserError
 from .outcomes import JUDGE_SUFFIX, judge_verdicts
 from .results.reader import Result
@@ -266,19 +267,35 @@ def row_label(label: str) -> str:
     return f"{display_name(model)} {mode}"
 
 
-def stratification_text(table: Mapping[str, Mapping[str, Any]], metric: str) -> str:
-    """One fixed-width table per flag: rows model and mode, columns values; `--` where none."""
+def scored_marks(scored: Sequence[Scored], metric: str) -> dict[str, list[str]]:
+    """The caveat marks of each row (`<model>:<mode>`): its result's, as every table marks them."""
+    return {s.label: result_caveats(s.result, metric, n=len(s.verdicts)).marks for s in scored}
+
+
+def stratification_text(
+    table: Mapping[str, Mapping[str, Any]], metric: str, marks: Mapping[str, Sequence[str]] | None = None
+) -> str:
+    """One fixed-width table per flag: rows model and mode (with their caveat marks), columns
+    values, each cell `accuracy (n problems)`; `--` where none. The legend of the marks used follows."""
+    marks = marks or {}
     blocks = []
     for flag in table_flags(table):
         values = flag_values(table, flag)
         rows = []
         for label, entry in table.items():
-            acc = entry.get(f"{flag}_accuracy", {})
-            rows.append([row_label(label), *(f"{acc[v]:.1f}" if v in acc else MISSING_CELL for v in values)])
+            acc, total = entry.get(f"{flag}_accuracy", {}), entry.get(f"{flag}_total", {})
+            rows.append(
+                [
+                    row_label(label) + mark_text(marks.get(label, ())),
+                    *(f"{acc[v]:.1f} ({total.get(v, '?')})" if v in acc else MISSING_CELL for v in values),
+                ]
+            )
         totals = [
             str(max((e.get(f"{flag}_total", {}).get(v, 0) for e in table.values()), default=0))
             for v in values
         ]
         header = [f"{flag} ({metric} %)", *values]
         blocks.append(grid(header, [rows, [["n (problems)", *totals]]]))
-    return "\n".join(blocks)
+    used = [m for m in LEGEND if any(m in v for v in marks.values())]
+    legend = legend_lines(used)
+    return "\n".join(blocks) + ("\n" + "\n".join(legend) + "\n" if legend else "")

@@ -7,8 +7,11 @@
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from typing import Any
+
+from .caveats import LEGEND, legend_lines, mark_text
 
 Cells = Mapping[str, Mapping[str, Mapping[str, Mapping[str, Any]]]]
 
@@ -95,27 +98,68 @@ def grid(header: list[str], blocks: Sequence[list[list[str]]]) -> str:
     return "\n".join(out) + "\n"
 
 
-def text_table(cells: Cells) -> str:
-    """Fixed-width table: `mean ± sd` per cell, `-` where a cell is missing."""
+Unscored = Mapping[tuple[str, str, str], Any]  # (model, metric, mode) -> Caveats of a cell without a score
+NO_SCORE = "no score"
 
-    def row(model: str) -> list[str]:
-        out = [display_name(model)]
-        for column in COLUMNS:
-            c = _cell(cells, model, column)
-            out.append(MISSING if c is None else f"{c['accuracy']:.2f} ± {c['std']:.2f}")
-        return out
 
+def _marks(c: Mapping[str, Any] | None) -> list[str]:
+    return list(c.get("marks", ())) if c else []
+
+
+def text_table(cells: Cells, unscored: Unscored | None = None) -> str:
+    """Fixed-width table: `mean ± sd n=N` per cell (marks in brackets), `-` where a cell is
+    missing, `no score` where it cannot be computed (unjudged records); the legend of the marks
+    used follows the table."""
+    unscored = unscored or {}
+
+    def text(model: str, column: tuple[str, str]) -> str:
+        c = _cell(cells, model, column)
+        if c is not None:
+            return f"{c['accuracy']:.2f} ± {c['std']:.2f} n={c['n']}{mark_text(_marks(c))}"
+        missing = unscored.get((model, *column))
+        return MISSING if missing is None else f"{NO_SCORE} n={missing.n}{mark_text(missing.marks)}"
+
+    models = list(dict.fromkeys([*cells, *(m for m, _, _ in unscored)]))
     header = ["Model", *(f"{metric} {mode}" for metric, mode in COLUMNS)]
-    return grid(header, [[row(m) for m in group] for group in row_order(list(cells))])
+    body = [
+        [[display_name(m), *(text(m, col) for col in COLUMNS)] for m in group] for group in row_order(models)
+    ]
+    used = _used(_all_cells(cells), unscored)
+    legend = legend_lines(used)
+    return grid(header, body) + ("\n" + "\n".join(legend) + "\n" if legend else "")
 
 
-def latex_table(cells: Cells, mean_only: bool = False, extra: Cells | None = None) -> str:
+def _used(cells: Sequence[Mapping[str, Any]], unscored: Unscored) -> list[str]:
+    """The caveat marks the cells (and the unscored cells) carry, in legend order."""
+    seen = {m for c in cells for m in _marks(c)} | {m for c in unscored.values() for m in c.marks}
+    return [m for m in LEGEND if m in seen]
+
+
+def _all_cells(cells: Cells) -> list[Mapping[str, Any]]:
+    return [c for metrics in cells.values() for modes in metrics.values() for c in modes.values()]
+
+
+def latex_table(
+    cells: Cells, mean_only: bool = False, extra: Cells | None = None, unscored: Unscored | None = None
+) -> str:
     """A booktabs tabular: two header rows, baselines, `\\midrule`, the models, `\\bottomrule`.
 
     `extra` rows (e.g. new models beside the paper's) follow the models after a `\\midrule`. A cell's
-    optional "mark" (LaTeX math, e.g. `^\\dagger`) is appended to its value.
+    optional "mark" (LaTeX math, e.g. `^\\dagger`) is appended to its value. A cell's caveat
+    "marks" (`caveats.LEGEND`) become footnote marks, their text `\\footnotetext` after the tabular;
+    a cell whose n differs from the table's usual n shows it.
     """
-    baselines, others = row_order(list(cells))
+    unscored = unscored or {}
+    baselines, others = row_order(list(dict.fromkeys([*cells, *(m for m, _, _ in unscored)])))
+    every = [*_all_cells(cells), *_all_cells(extra or {})]
+    used = _used(every, unscored)
+    number = {m: i for i, m in enumerate(used, start=1)}
+    ns = Counter(int(c["n"]) for c in every if "n" in c)
+    usual = ns.most_common(1)[0][0] if ns else None
+
+    def notes(marks: Sequence[str], n: int | None) -> str:
+        shown = f" {{\\scriptsize $n{{=}}{n}$}}" if n is not None and usual is not None and n != usual else ""
+        return shown + "".join(f"\\footnotemark[{number[m]}]" for m in marks)
 
     def row(model: str, source: Cells = cells) -> str:
         parts = [latex_name(model)]
@@ -123,11 +167,14 @@ def latex_table(cells: Cells, mean_only: bool = False, extra: Cells | None = Non
             c = _cell(source, model, column)
             mark = c.get("mark", "") if c is not None else ""
             if c is None:
-                parts.append(MISSING)
-            elif mean_only:
-                parts.append(f"${c['accuracy']:.2f}{mark}$" if mark else f"{c['accuracy']:.2f}")
+                missing = unscored.get((model, *column)) if source is cells else None
+                parts.append(MISSING if missing is None else MISSING + notes(missing.marks, missing.n))
+                continue
+            if mean_only:
+                value = f"${c['accuracy']:.2f}{mark}$" if mark else f"{c['accuracy']:.2f}"
             else:
-                parts.append(f"${c['accuracy']:.2f} \\pm \\scriptstyle{{{c['std']:.2f}}}{mark}$")
+                value = f"${c['accuracy']:.2f} \\pm \\scriptstyle{{{c['std']:.2f}}}{mark}$"
+            parts.append(value + notes(_marks(c), c.get("n")))
         return " & ".join(parts) + r" \\"
 
     groups = " & ".join(f"\\multicolumn{{2}}{{c}}{{{m}}}" for m in METRIC_ORDER)
@@ -147,14 +194,24 @@ def latex_table(cells: Cells, mean_only: bool = False, extra: Cells | None = Non
     if extra:
         lines += [r"\midrule", *(row(m, extra) for group in row_order(list(extra)) for m in group)]
     lines += [r"\bottomrule", r"\end{tabular}"]
+    if usual is not None and (used or len(ns) > 1):
+        lines.insert(0, f"% n = {usual} problems per cell unless shown")
+    lines += [f"\\footnotetext[{number[m]}]{{{latex_escape(LEGEND[m])}}}" for m in used]
     return "\n".join(lines) + "\n"
 
 
 def evaluation_notes(evaluation: Mapping[str, Any]) -> list[str]:
-    """What a reader of one evaluation's row must know: unjudged records (no score)."""
+    """What a reader of one evaluation's row must know: unjudged records (no score), MCQA replies
+    no option could be read from."""
     notes = []
     if evaluation.get("complete") is False or evaluation.get("accuracy") is None:
         notes.append(f"incomplete: {evaluation.get('unjudged_count', '?')} unjudged, no score")
+    if evaluation.get("unreadable_count"):
+        notes.append(
+            f"{evaluation['unreadable_count']} unreadable (EXTRACTION_FAILED "
+            f"{evaluation.get('extraction_failed_count', '?')}, INVALID_OPTION "
+            f"{evaluation.get('invalid_option_count', '?')})"
+        )
     return notes
 
 

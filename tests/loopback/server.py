@@ -173,6 +173,12 @@ class LoopbackServer:
         with self._lock:
             self._faults.extend(faults)
 
+    def release(self) -> None:
+        """Let the requests held by `hold_until` go now."""
+        with self._held:
+            self.hold_until = 0
+            self._held.notify_all()
+
     def reset(self) -> None:
         with self._lock:
             self.requests.clear()

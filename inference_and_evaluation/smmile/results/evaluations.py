@@ -60,8 +60,11 @@ def read_evaluations(
     suffix: str,
     models: Sequence[str] | None = None,
     inference_mode: str | None = None,
+    skip_stems: Iterable[str] = (),
 ) -> tuple[list[SavedEvaluation], list[str]]:
-    """The `*<suffix>` files of `folder` (those of the filters), and one line per unusable one."""
+    """The `*<suffix>` files of `folder` (those of the filters, none of `skip_stems`), and one
+    line per unusable one."""
+    skip = set(skip_stems)
     found: list[SavedEvaluation] = []
     notes: list[str] = []
     for path in sorted(Path(folder).glob(f"result_*{suffix}")):
@@ -69,6 +72,8 @@ def read_evaluations(
         if parsed is None or parsed[2] != suffix:
             continue
         stem, key, _ = parsed
+        if stem in skip:
+            continue
         try:
             data = json.loads(path.read_text(encoding="utf-8"))
         except (OSError, ValueError) as exc:

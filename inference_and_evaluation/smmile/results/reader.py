@@ -18,7 +18,9 @@ from typing import Any
 
 from ..errors import FileProblem, UserError
 from ..scoring import is_error
-from ..types import ResultRecord, base_problem_id
+from ..types import ResultRecord
+from .datasets import ORDER as DATASET_ORDER
+from .datasets import PROBLEM_COUNTS, DatasetOf, dataset_of, record_dataset
 from .jsonl import read_jsonl
 from .naming import ResultFile, ResultKey, looks_like_result, parse_result_name
 from .schema import record_from_json
@@ -57,6 +59,8 @@ class Result:
     original_count: int = 0  # rows read, before dropping duplicates of a problem id
     warnings: list[str] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
+    missing_shards: list[str] = field(default_factory=list)  # shard files of the result not found
+    manifest_expected: int | None = None  # problems its run manifest(s) expected, when known
 
     @property
     def name(self) -> str:
@@ -219,10 +223,13 @@ def _manifest_problems(path: Path) -> list[str] | None:
     return [str(p) for p in expected] if isinstance(expected, list) else None
 
 
-def _completeness(folder: Path, key: ResultKey, files: list[ResultFile], present: set[str]) -> list[str]:
-    """Missing shard files, and problems a manifest expected that no record holds."""
+def _completeness(folder: Path, key: ResultKey, files: list[ResultFile], result: Result) -> list[str]:
+    """Missing shard files, and problems a manifest expected that no record holds (also noted
+    on `result`: missing_shards, manifest_expected)."""
+    present = {r.problem_id for r in result.records}
     notes: list[str] = []
     expected: set[str] = set()
+    known = False
     shard_counts = sorted({f.shard[1] for f in files if f.shard})
     if len(shard_counts) > 1 or (shard_counts and any(f.shard is None for f in files)):
         notes.append(
@@ -234,11 +241,18 @@ def _completeness(folder: Path, key: ResultKey, files: list[ResultFile], present
         absent = [k for k in range(n) if k not in have]
         if absent:
             names = [key.file_name((k, n)) for k in absent]
+            result.missing_shards += names
             notes.append(f"{key.stem}: shard file(s) missing: {_listed(names)}")
         for k in range(n):
-            expected |= set(_manifest_problems(folder / key.manifest_name((k, n))) or ())
+            listed = _manifest_problems(folder / key.manifest_name((k, n)))
+            known = known or listed is not None
+            expected |= set(listed or ())
     if any(f.shard is None for f in files):
-        expected |= set(_manifest_problems(folder / key.manifest_name()) or ())
+        listed = _manifest_problems(folder / key.manifest_name())
+        known = known or listed is not None
+        expected |= set(listed or ())
+    if known:
+        result.manifest_expected = len(expected | present)
     missing = sorted(expected - present)
     if missing:
         notes.append(
@@ -284,8 +298,7 @@ def _read_group(folder: Path, key: ResultKey, kind: str, files: list[ResultFile]
             f"{_listed(duplicated)}"
         )
     if kind == "jsonl":
-        present = {r.problem_id for r in result.records}
-        result.warnings += _completeness(folder, key, files, present)
+        result.warnings += _completeness(folder, key, files, result)
         mixed = _mixed_identities(result)
         if mixed:
             result.problems.append(mixed)
@@ -383,18 +396,29 @@ def load_results(
     return kept, [line for r in chosen for line in r.notices()] + notes
 
 
-def check_single_dataset(results: Iterable[Result], folder: str | Path) -> None:
-    """Raise a UserError when the results hold both SMMILE and SMMILE++ (`<uuid>_perm_<k>`) ids."""
-    plain: tuple[str, str] | None = None
-    perm: tuple[str, str] | None = None
+def result_dataset(result: Result) -> DatasetOf:
+    """The dataset a result answers (`datasets.dataset_of`)."""
+    return dataset_of((r.problem_id for r in result.records), (r.dataset for r in result.records))
+
+
+def check_single_dataset(
+    results: Iterable[Result], folder: str | Path, alone: Iterable[tuple[str, Iterable[str]]] = ()
+) -> None:
+    """Raise a UserError (one line naming the files of each) when the results answer more than
+    one dataset (SMMILE, SMMILE++, the demo). `alone`: (file name, problem ids) of saved scores
+    whose result file is absent."""
+    groups: dict[str, list[str]] = defaultdict(list)
     for result in results:
-        for rec in result.records:
-            if base_problem_id(rec.problem_id) != rec.problem_id:
-                perm = perm or (result.name, rec.problem_id)
-            else:
-                plain = plain or (result.name, rec.problem_id)
-            if plain and perm:
-                raise UserError(
-                    f"{folder}: mixes SMMILE and SMMILE++ results ({plain[0]} has problem {plain[1]}, "
-                    f"{perm[0]} has {perm[1]}); keep each dataset's results in a folder of its own"
-                )
+        for label in dict.fromkeys(record_dataset(r.problem_id, r.dataset) for r in result.records):
+            groups[label].append(result.name)
+    for name, ids in alone:
+        for label in dict.fromkeys(record_dataset(p) for p in ids):
+            groups[label].append(name)
+    if len(groups) < 2:
+        return
+    labels = sorted(groups, key=lambda d: (DATASET_ORDER.index(d) if d in DATASET_ORDER else 9, d))
+    each = "; ".join(f"{d} ({PROBLEM_COUNTS.get(d, '?')} problems): {_listed(groups[d])}" for d in labels)
+    raise UserError(
+        f"{folder}: mixes {' and '.join(labels)} results ({each}); keep each dataset's results "
+        "in a folder of its own"
+    )
