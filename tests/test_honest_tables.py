@@ -62,6 +62,11 @@ def test_a_missing_shard_and_missing_problems_mark_the_cell(tmp_path):
         in qwen
     )
     assert r"\footnotetext[1]{incomplete:" in tex
+    gain = json.loads((tmp_path / "icl_gain.json").read_text())["gains"]["qwen7B"]["EM"]
+    assert gain["marks"] == ["a"] and gain["n"] == 8  # a gain inherits the caveats of its cells
+    gain_text = (tmp_path / "icl_gain.txt").read_text()
+    assert row_of(gain_text, "Qwen2.5-VL-7B")[1].endswith("[a]") and "[a] incomplete:" in gain_text
+    assert r"\footnotemark[1]" in (tmp_path / "icl_gain.tex").read_text()
 
 
 def test_error_records_and_unreadable_replies_are_marked_and_counted(tmp_path):

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from .caveats import LEGEND, legend_lines, mark_text
 from .errors import UserError
 from .outcomes import Outcomes, collect_outcomes, paired
 from .results.jsonl import write_output
@@ -62,6 +63,9 @@ def icl_gains(outcomes: Sequence[Outcomes], n_boot: int = 1000, seed: int = 42) 
             "accuracy_ICL": diff.accuracy,
             "relative_gain": relative_gain(diff.diff, diff.base_accuracy),
         }
+        marks = [m for m in LEGEND if any(m in (o.caveats.marks if o.caveats else ()) for o in (zero, icl))]
+        if marks:  # a gain inherits the caveats of the two cells it is made of
+            gains[model][metric]["marks"] = marks
     return {m: gains[m] for group in row_order(list(gains)) for m in group}, notes
 
 
@@ -137,7 +141,14 @@ def average_gains(
 
 
 def _cell(g: Mapping[str, Any] | None) -> str:
-    return MISSING if g is None else f"{g['gain']:+.2f} [{g['ci_low']:+.2f}, {g['ci_high']:+.2f}]"
+    if g is None:
+        return MISSING
+    return f"{g['gain']:+.2f} [{g['ci_low']:+.2f}, {g['ci_high']:+.2f}]{mark_text(g.get('marks', ()))}"
+
+
+def _used_marks(gains: Mapping[str, Mapping[str, Mapping[str, Any]]]) -> list[str]:
+    seen = {m for row in gains.values() for g in row.values() for m in g.get("marks", ())}
+    return [m for m in LEGEND if m in seen]
 
 
 def average_lines(
@@ -186,7 +197,11 @@ def gain_text(
         ]
         for model in gains
     ]
-    return title + grid(header, [body]) + "\n" + "\n".join(average_lines(gains, selection)) + "\n"
+    legend = legend_lines(_used_marks(gains))
+    legend_text = "\n".join(legend) + "\n" if legend else ""
+    return (
+        title + grid(header, [body]) + legend_text + "\n" + "\n".join(average_lines(gains, selection)) + "\n"
+    )
 
 
 def gain_latex(
@@ -195,6 +210,7 @@ def gain_latex(
     """A booktabs tabular: one row per model, `$+g$ [lo, hi]` per metric, then the average gain and
     the average relative gain, and a note naming the models each average covers."""
     metrics = [m for m in METRIC_ORDER if any(m in g for g in gains.values())] or list(METRIC_ORDER)
+    used = _used_marks(gains)
     lines = [
         r"\begin{tabular}{l" + "c" * len(metrics) + "}",
         r"\toprule",
@@ -206,6 +222,7 @@ def gain_latex(
             MISSING
             if (g := row.get(m)) is None
             else f"${g['gain']:+.2f}$ [${g['ci_low']:+.2f}$, ${g['ci_high']:+.2f}$]"
+            + "".join(f"\\footnotemark[{used.index(k) + 1}]" for k in g.get("marks", ()))
             for m in metrics
         ]
         lines.append(f"{latex_name(model)} & " + " & ".join(cells) + r" \\")
@@ -231,6 +248,7 @@ def gain_latex(
             note += "; relative without " + ", ".join(latex_name(m) for m in a["relative"]["undefined"])
         lines.append(f"\\multicolumn{{{len(metrics) + 1}}}{{l}}{{\\footnotesize {note}}} \\\\")
     lines.append(r"\end{tabular}")
+    lines += [f"\\footnotetext[{i}]{{{latex_escape(LEGEND[m])}}}" for i, m in enumerate(used, start=1)]
     return "\n".join(lines) + "\n"
 
 
