@@ -24,13 +24,24 @@ from pathlib import Path
 from typing import Any
 
 from smmile.ablation_report import ablation_latex, ablation_table, ablation_text
-from smmile.caveats import mark_text
+from smmile.caveats import mark_text, result_caveats
 from smmile.icl_gain import GainSelection, write_icl_gain
 from smmile.outcomes import Outcomes, collect_outcomes, saved_outcomes, unjudged_cells
 from smmile.results.jsonl import write_output
-from smmile.results.reader import check_single_dataset, load_results
+from smmile.results.reader import Result, check_single_dataset, load_results
+from smmile.scoring import record_correct
 from smmile.stats import bootstrap
-from smmile.tables import COLUMNS, NO_SCORE, Unscored, display_name, latex_table, row_order, text_table
+from smmile.tables import (
+    METRIC_ORDER,
+    NO_SCORE,
+    STRICT,
+    Unscored,
+    columns_of,
+    display_name,
+    latex_table,
+    row_order,
+    text_table,
+)
 from utils import (
     EXIT_USER_ERROR,
     add_bootstrap_args,
@@ -41,13 +52,27 @@ from utils import (
 )
 
 
+def strict_outcomes(results: Sequence[Result]) -> list[Outcomes]:
+    """Exact match on the raw strings of every plain open result (what --strict-match scores)."""
+    return [
+        Outcomes(
+            r.key,
+            STRICT,
+            {x.problem_id: int(record_correct(x, "EM", strict=True)) for x in r.records},
+            result_caveats(r, "EM"),
+        )  # fmt: skip
+        for r in results
+        if r.key is not None and r.records and r.key.ablation is None and r.key.task_format == "open"
+    ]
+
+
 def interval_lines(cells: dict[str, Any], unscored: Unscored | None = None) -> list[str]:
     """One line per cell: mean ± SD, the interval, n, and the cell's marks and caveats."""
     unscored = unscored or {}
     lines = []
     models = list(dict.fromkeys([*cells, *(m for m, _, _ in unscored)]))
     for model in [m for group in row_order(models) for m in group]:
-        for metric, mode in COLUMNS:
+        for metric, mode in columns_of((*METRIC_ORDER[:2], STRICT, *METRIC_ORDER[2:])):
             c = cells.get(model, {}).get(metric, {}).get(mode)
             caveats = "; ".join(c.get("caveats", ())) if c else ""
             if c:
@@ -107,6 +132,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         default=[],
         help="models the average ICL gain leaves out (e.g. llavamed llama33textonly)",
     )
+    parser.add_argument(
+        "--strict-match",
+        "--strict_match",
+        dest="strict_match",
+        action="store_true",
+        help="also show exact match on the raw strings (EM strict) beside EM",
+    )
     add_bootstrap_args(parser)
     add_figure_args(parser, "the accuracy and ICL-gain figures")
     args = parser.parse_args(argv)
@@ -132,8 +164,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         stats.update(o.caveats.as_dict() if o.caveats else {})
         cells.setdefault(o.key.model, {}).setdefault(o.metric, {})[o.key.inference_mode] = stats
     unscored = {k: c for k, c in unjudged_cells(results, folder).items() if k not in have}
+    metrics = METRIC_ORDER
+    if args.strict_match:
+        metrics = (*METRIC_ORDER[:2], STRICT, *METRIC_ORDER[2:])
+        for o in strict_outcomes(results):
+            stats = bootstrap(o.vector, n_boot=args.n_bootstrap, seed=args.seed).as_dict()
+            stats.update(o.caveats.as_dict() if o.caveats else {})
+            cells.setdefault(o.key.model, {}).setdefault(STRICT, {})[o.key.inference_mode] = stats
 
-    table = text_table(cells, unscored)
+    table = text_table(cells, unscored, metrics)
     summary = (
         f"Accuracy (%) ± bootstrap SD ({args.n_bootstrap} resamples, seed {args.seed})\n\n"
         + table
@@ -147,7 +186,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(summary, end="")
         if args.generate_table:
             latex_path = Path(args.latex_output) if args.latex_output else folder / "latex_table.tex"
-            write_output(latex_path, latex_table(cells, mean_only=args.mean_only, unscored=unscored))
+            write_output(
+                latex_path, latex_table(cells, mean_only=args.mean_only, unscored=unscored, metrics=metrics)
+            )
             print(f"LaTeX table written to {latex_path}")
     write_ablations(folder, outcomes, args)
     write_icl_gain(

@@ -112,6 +112,21 @@ def test_strict_match_writes_its_own_files_and_leaves_the_default_scores(folder)
     assert not (folder / "result_llava_7b_0-shot_mcqa_evaluation_strict.json").exists()
 
 
+def test_variance_analysis_shows_strict_scores_beside_the_default(folder):
+    proc = run_script("variance_analysis.py", folder, "--strict-match", "--no-figures", "--generate_table")
+    assert proc.returncode == 0, proc.stderr
+    cells = json.loads((folder / "evaluation_results.json").read_text())
+    assert (
+        cells["qwen7B"]["EM"]["ICL"]["accuracy"] == 75.0
+        and cells["qwen7B"]["EM strict"]["ICL"]["accuracy"] == 0.0
+    )
+    header = (folder / "evaluation_results.txt").read_text().splitlines()[2]
+    assert header.index("EM ICL") < header.index("EM strict 0-shot") < header.index("MCQA 0-shot")
+    assert r"\multicolumn{2}{c}{EM strict}" in (folder / "latex_table.tex").read_text()
+    proc = run_script("variance_analysis.py", folder, "--no-figures")
+    assert "EM strict" not in json.loads((folder / "evaluation_results.json").read_text())["qwen7B"]
+
+
 def test_a_filtered_rescore_updates_only_its_rows_of_the_comparison(folder):
     assert run_script("evaluate_EM.py", folder).returncode == 0
     before = comparison_rows(folder / "model_comparison.txt")

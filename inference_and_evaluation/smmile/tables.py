@@ -106,11 +106,19 @@ def _marks(c: Mapping[str, Any] | None) -> list[str]:
     return list(c.get("marks", ())) if c else []
 
 
-def text_table(cells: Cells, unscored: Unscored | None = None) -> str:
+STRICT = "EM strict"  # exact match on the raw strings (evaluate_EM.py --strict-match), beside EM
+
+
+def columns_of(metrics: Sequence[str] = METRIC_ORDER) -> list[tuple[str, str]]:
+    return [(m, mode) for m in metrics for mode in MODE_ORDER]
+
+
+def text_table(cells: Cells, unscored: Unscored | None = None, metrics: Sequence[str] = METRIC_ORDER) -> str:
     """Fixed-width table: `mean ± sd n=N` per cell (marks in brackets), `-` where a cell is
     missing, `no score` where it cannot be computed (unjudged records); the legend of the marks
-    used follows the table."""
+    used follows the table. `metrics`: the column groups (the paper's, or with `EM strict`)."""
     unscored = unscored or {}
+    columns = columns_of(metrics)
 
     def text(model: str, column: tuple[str, str]) -> str:
         c = _cell(cells, model, column)
@@ -120,9 +128,9 @@ def text_table(cells: Cells, unscored: Unscored | None = None) -> str:
         return MISSING if missing is None else f"{NO_SCORE} n={missing.n}{mark_text(missing.marks)}"
 
     models = list(dict.fromkeys([*cells, *(m for m, _, _ in unscored)]))
-    header = ["Model", *(f"{metric} {mode}" for metric, mode in COLUMNS)]
+    header = ["Model", *(f"{metric} {mode}" for metric, mode in columns)]
     body = [
-        [[display_name(m), *(text(m, col) for col in COLUMNS)] for m in group] for group in row_order(models)
+        [[display_name(m), *(text(m, col) for col in columns)] for m in group] for group in row_order(models)
     ]
     used = _used(_all_cells(cells), unscored)
     legend = legend_lines(used)
@@ -140,7 +148,11 @@ def _all_cells(cells: Cells) -> list[Mapping[str, Any]]:
 
 
 def latex_table(
-    cells: Cells, mean_only: bool = False, extra: Cells | None = None, unscored: Unscored | None = None
+    cells: Cells,
+    mean_only: bool = False,
+    extra: Cells | None = None,
+    unscored: Unscored | None = None,
+    metrics: Sequence[str] = METRIC_ORDER,
 ) -> str:
     """A booktabs tabular: two header rows, baselines, `\\midrule`, the models, `\\bottomrule`.
 
@@ -150,6 +162,7 @@ def latex_table(
     a cell whose n differs from the table's usual n shows it.
     """
     unscored = unscored or {}
+    columns = columns_of(metrics)
     baselines, others = row_order(list(dict.fromkeys([*cells, *(m for m, _, _ in unscored)])))
     every = [*_all_cells(cells), *_all_cells(extra or {})]
     used = _used(every, unscored)
@@ -163,7 +176,7 @@ def latex_table(
 
     def row(model: str, source: Cells = cells) -> str:
         parts = [latex_name(model)]
-        for column in COLUMNS:
+        for column in columns:
             c = _cell(source, model, column)
             mark = c.get("mark", "") if c is not None else ""
             if c is None:
@@ -177,14 +190,14 @@ def latex_table(
             parts.append(value + notes(_marks(c), c.get("n")))
         return " & ".join(parts) + r" \\"
 
-    groups = " & ".join(f"\\multicolumn{{2}}{{c}}{{{m}}}" for m in METRIC_ORDER)
-    spans = " ".join(f"\\cmidrule(lr){{{2 + 2 * i}-{3 + 2 * i}}}" for i in range(len(METRIC_ORDER)))
+    groups = " & ".join(f"\\multicolumn{{2}}{{c}}{{{latex_escape(m)}}}" for m in metrics)
+    spans = " ".join(f"\\cmidrule(lr){{{2 + 2 * i}-{3 + 2 * i}}}" for i in range(len(metrics)))
     lines = [
-        r"\begin{tabular}{l" + "c" * len(COLUMNS) + "}",
+        r"\begin{tabular}{l" + "c" * len(columns) + "}",
         r"\toprule",
         f" & {groups} \\\\",
         spans,
-        "Model & " + " & ".join(mode for _, mode in COLUMNS) + r" \\",
+        "Model & " + " & ".join(mode for _, mode in columns) + r" \\",
         r"\midrule",
         *(row(m) for m in baselines),
     ]
