@@ -35,6 +35,19 @@ def figures_outside_the_repo(tmp_path_factory):
         yield folder
 
 
+@pytest.fixture(scope="session", autouse=True)
+def no_hugging_face_hub():
+    """No test reaches the real Hugging Face Hub: requests (in this process and in the scripts it
+    starts) go to a closed loopback port and fail at once. A test that needs a hub serves one."""
+    from loopback.hub import point_hub_at
+
+    closed = "http://127.0.0.1:9"
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("HF_ENDPOINT", closed)
+        point_hub_at(mp, closed)
+        yield closed
+
+
 # --- local models (transformers): tiny random-weight checkpoints, built once per session ---------------
 
 

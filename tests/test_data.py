@@ -329,6 +329,7 @@ def test_hub_rows_become_the_same_problems(tmp_path, monkeypatch, demo):
         return hub_dataset(rows)
 
     monkeypatch.setattr(datasets, "load_dataset", fake_load_dataset)
+    monkeypatch.setattr("smmile.hub.check_access", lambda *args: None)  # the quick probe passes
     monkeypatch.setenv("HF_TOKEN", "hf_test_token")
     loaded = load_dataset_problems(
         resolve_source("smmile"), image_dir=tmp_path / "missing", hf_cache_dir=str(tmp_path / "cache")
@@ -375,6 +376,7 @@ def test_hub_access_errors_become_user_errors(monkeypatch, kind):
         raise ConnectionError("Couldn't reach the Hub (offline mode is enabled)")
 
     monkeypatch.setattr(datasets, "load_dataset", fail)
+    monkeypatch.setattr("smmile.hub.check_access", lambda *args: None)  # the quick probe passes
     monkeypatch.setenv("HF_TOKEN", "hf_secret_value")
     if kind == "offline":
         monkeypatch.setenv("HF_HUB_OFFLINE", "1")
@@ -396,6 +398,7 @@ def test_hub_other_errors_are_not_hidden(monkeypatch):
         raise RuntimeError("a bug")
 
     monkeypatch.setattr(datasets, "load_dataset", fail)
+    monkeypatch.setattr("smmile.hub.check_access", lambda *args: None)
     with pytest.raises(RuntimeError, match="a bug"):
         load_dataset_problems(resolve_source("smmile"))
 

@@ -21,6 +21,7 @@ from typing import Any
 from smmile.data.fetch import FETCH_BUDGET_S, FETCH_TIMEOUT_S, ImageResolution, resolve_missing_images
 from smmile.data.validation import check_rows, image_bytes, image_inside, order_number
 from smmile.errors import FileProblem, UserError
+from smmile.hub import hub_offline
 from smmile.types import ImageRef, Problem, Triplet
 
 HUB_IDS: dict[str, str] = {"smmile": "smmile/SMMILE", "augmented": "smmile/SMMILE-plusplus"}
@@ -64,11 +65,6 @@ class LoadedDataset:
     name: str = ""
     missing_images: dict[str, str] = field(default_factory=dict)  # image URL -> why it is missing
     image_notes: list[str] = field(default_factory=list)  # refused image files, the fetch budget
-
-
-def hub_offline() -> bool:
-    """Whether HF_HUB_OFFLINE asks for no network (as huggingface_hub reads it)."""
-    return os.environ.get("HF_HUB_OFFLINE", "").strip().lower() in ("1", "true", "yes", "on")
 
 
 def resolve_source(
@@ -129,6 +125,12 @@ def load_dataset_problems(
 def _load_hub(dataset_id: str, cache_dir: str | None) -> tuple[list[dict], list[str], str | None, str]:
     import datasets
 
+    from smmile.hub import check_access, describe_hub_error  # read at call time (tests replace them)
+
+    try:  # one quick request: unreachable, unauthorised or gated, before any retrying download
+        check_access(dataset_id, "dataset")
+    except UserError as exc:
+        raise UserError(_with_local_hint(str(exc))) from None
     try:
         ds = datasets.load_dataset(
             dataset_id, split="train", token=os.environ.get("HF_TOKEN") or None, cache_dir=cache_dir
@@ -136,6 +138,9 @@ def _load_hub(dataset_id: str, cache_dir: str | None) -> tuple[list[dict], list[
     except Exception as exc:
         if not _is_access_error(exc):
             raise
+        described = describe_hub_error(exc, dataset_id, "dataset")
+        if described is not None:
+            raise UserError(_with_local_hint(described)) from exc
         hint = OFFLINE_HINT if hub_offline() else HUB_HINT
         raise UserError(
             f"cannot load {dataset_id} from the Hugging Face Hub ({_one_line(exc)}); {hint}"
@@ -146,6 +151,10 @@ def _load_hub(dataset_id: str, cache_dir: str | None) -> tuple[list[dict], list[
     if isinstance(ds.features.get("image"), datasets.Image):
         ds = ds.cast_column("image", datasets.Image(decode=False))
     return _rows_with_images(ds, None), list(ds.column_names), _hub_revision(ds), dataset_id
+
+
+def _with_local_hint(line: str) -> str:
+    return line if "--dataset-path" in line else f"{line}; {_LOCAL_HINT}"
 
 
 def _is_access_error(exc: Exception) -> bool:
