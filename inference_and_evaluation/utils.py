@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 from smmile.ablations import ICL_ORDERS, IRRELEVANT_FROM, KEEP, POSITIONS, Ablation
 from smmile.errors import Interrupted, UserError
+from smmile.models.families import ATTN_IMPLEMENTATIONS, DTYPES
 from smmile.redaction import redact
 from smmile.types import MODES, TASK_FORMATS
 
@@ -156,6 +157,16 @@ def common_parser(description: str, modes: Sequence[str] = MODES) -> argparse.Ar
     p.add_argument("--no-progress", dest="progress", action="store_false", help="no progress bar")
     add_ablation_args(p)
     return p
+
+
+def redefault(parser: argparse.ArgumentParser, dest: str, default: object, said: str) -> None:
+    """Give a common flag another default in one script, its --help saying so (`said`)."""
+    for action in parser._actions:
+        if action.dest == dest:
+            action.default = default
+            action.help = f"{(action.help or '').split(' (default')[0]}; {said}"
+            return
+    raise ValueError(f"no flag with dest {dest!r}")
 
 
 def add_ablation_args(p: argparse.ArgumentParser) -> None:
@@ -615,8 +626,16 @@ def add_local_model_args(parser: argparse.ArgumentParser) -> None:
     )
     g.add_argument(
         "--dtype",
-        choices=["auto", "bfloat16", "float16", "float32"],
+        choices=list(DTYPES),
         default="auto",
-        help="auto: the paper's dtype per family on GPU (bfloat16 Qwen/Llama/MedGemma/MedVLM-R1, "
-        "float16 LLaVA family), float32 on CPU",
+        help="auto: on GPU the paper's dtype of the family (bfloat16 Qwen/Llama/MedGemma/MedVLM-R1, "
+        "float16 LLaVA family; inference_hf.py: the checkpoint's own), float32 on CPU",
+    )
+    g.add_argument(
+        "--attn-implementation",
+        "--attn_implementation",
+        dest="attn_implementation",
+        choices=list(ATTN_IMPLEMENTATIONS),
+        default="auto",
+        help="auto: flash_attention_2 when flash-attn is installed (GPU, half precision), else sdpa",
     )

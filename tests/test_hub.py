@@ -13,6 +13,7 @@ from loopback.hub import BAD_TOKEN, DOWN, GATED, NO_SUCH_REPO, HubAnswer, StubHu
 from smmile.data import load_dataset_problems, resolve_source
 from smmile.errors import UserError
 from smmile.hub import OFFLINE_HELP, check_access, describe_hub_error
+from smmile.models.families import QWEN, LocalSettings
 
 OFFLINE_WORDS = ("HF_HUB_OFFLINE=1", "--dataset-path", "--model-path")
 
@@ -139,6 +140,32 @@ def test_a_reachable_repo_passes(stub_hub):
 
 def test_other_errors_are_not_hub_errors():
     assert describe_hub_error(RuntimeError("a bug"), "x/y", "model") is None
+
+
+def test_a_gated_model_names_model_path(stub_hub, monkeypatch):
+    """Loading a model from the hub: the same one-line refusal, plus --model-path."""
+    from smmile.models.transformers_backend import TransformersBackend
+
+    monkeypatch.setenv("HF_TOKEN", "hf_x")
+    hub = stub_hub(GATED)
+    with pytest.raises(UserError) as info:
+        TransformersBackend(QWEN["7B"], LocalSettings())
+    message = str(info.value)
+    assert message.startswith("model Qwen/Qwen2.5-VL-7B-Instruct is gated") and "--model-path DIR" in message
+    assert checks(hub) == ["/api/models/Qwen/Qwen2.5-VL-7B-Instruct/auth-check"]
+
+
+def test_a_model_that_cannot_be_downloaded_names_model_path(stub_hub, monkeypatch):
+    """The access check passes but the files cannot be had (here: the stand-in has none)."""
+    from smmile.models.transformers_backend import TransformersBackend
+
+    stub_hub(HubAnswer(404, "EntryNotFound", "Entry not found"))
+    monkeypatch.setattr("smmile.models.checkpoints.check_access", lambda *args: None)
+    with pytest.raises(UserError) as info:
+        TransformersBackend(QWEN["7B"], LocalSettings(cache_dir=None))
+    message = str(info.value)
+    assert "\n" not in message and message.startswith("Qwen/Qwen2.5-VL-7B-Instruct: cannot load qwen7B")
+    assert message.endswith("download it where the hub is reachable and pass --model-path DIR")
 
 
 def test_a_script_without_network_stops_at_once_in_one_line(tmp_path):

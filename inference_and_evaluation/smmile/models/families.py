@@ -26,6 +26,7 @@ if TYPE_CHECKING:
 
 CALL_STYLES = ("chat", "mistral_inst")
 DTYPES = ("auto", "bfloat16", "float16", "float32")
+ATTN_IMPLEMENTATIONS = ("auto", "sdpa", "eager", "flash_attention_2")
 
 
 def fill_llava_processor(processor: Any, config: Any) -> None:
@@ -49,9 +50,11 @@ class Family:
     "AutoModelForImageTextToText"). call_style: "chat" renders the conversation with the
     processor's chat template, images inside the messages; "mistral_inst" renders LLaVA-Med's
     `[INST] ... [/INST]` string and passes the images to the processor beside it.
-    dtype: the paper's dtype on GPU. max_images: the most images one prompt may hold (None: no
-    limit); a prompt with more is an error record, never truncated. prepare_processor: a hook
-    called with (processor, model config) after loading.
+    dtype: the paper's dtype on GPU ("auto": the checkpoint's own). max_images: the most images one
+    prompt may hold (None: no limit); a prompt with more is an error record, never truncated.
+    prepare_processor: a hook called with (processor, model config) after loading. model_types:
+    the config `model_type`s the class loads (a checkpoint of another is refused at load, before
+    its weights are read); empty: whatever `model_class` (an Auto class) maps.
     """
 
     name: str
@@ -60,29 +63,56 @@ class Family:
     call_style: str = "chat"
     max_images: int | None = None
     prepare_processor: Callable[[Any, Any], None] | None = None
+    model_types: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if self.call_style not in CALL_STYLES:
             raise ValueError(
                 f"family {self.name}: call_style {self.call_style!r} is not one of {CALL_STYLES}"
             )
-        if self.dtype not in DTYPES[1:]:
-            raise ValueError(f"family {self.name}: dtype {self.dtype!r} is not one of {DTYPES[1:]}")
+        if self.dtype not in DTYPES:
+            raise ValueError(f"family {self.name}: dtype {self.dtype!r} is not one of {DTYPES}")
 
 
-QWEN2_5_VL = Family("qwen2_5_vl", "Qwen2_5_VLForConditionalGeneration", "bfloat16")
-QWEN2_VL = Family("qwen2_vl", "Qwen2VLForConditionalGeneration", "bfloat16")
-GEMMA3 = Family("gemma3", "Gemma3ForConditionalGeneration", "bfloat16")
-MLLAMA = Family("mllama", "MllamaForConditionalGeneration", "bfloat16")
-LLAVA = Family("llava", "LlavaForConditionalGeneration", "float16", prepare_processor=fill_llava_processor)
-LLAVA_NEXT = Family("llava_next", "LlavaNextForConditionalGeneration", "float16")
-LLAVA_ONEVISION = Family("llava_onevision", "LlavaOnevisionForConditionalGeneration", "float16")
+QWEN2_5_VL = Family(
+    "qwen2_5_vl", "Qwen2_5_VLForConditionalGeneration", "bfloat16", model_types=("qwen2_5_vl",)
+)
+QWEN2_VL = Family("qwen2_vl", "Qwen2VLForConditionalGeneration", "bfloat16", model_types=("qwen2_vl",))
+GEMMA3 = Family("gemma3", "Gemma3ForConditionalGeneration", "bfloat16", model_types=("gemma3",))
+MLLAMA = Family("mllama", "MllamaForConditionalGeneration", "bfloat16", model_types=("mllama",))
+LLAVA = Family(
+    "llava",
+    "LlavaForConditionalGeneration",
+    "float16",
+    prepare_processor=fill_llava_processor,
+    model_types=("llava",),
+)
+LLAVA_NEXT = Family("llava_next", "LlavaNextForConditionalGeneration", "float16", model_types=("llava_next",))
+LLAVA_ONEVISION = Family(
+    "llava_onevision", "LlavaOnevisionForConditionalGeneration", "float16", model_types=("llava_onevision",)
+)
 LLAVA_MED = Family(
     "llavamed",
     "LlavaForConditionalGeneration",
     "float16",
     call_style="mistral_inst",
     prepare_processor=fill_llava_processor,
+    model_types=("llava",),
+)
+# Processor fixes the generic family applies by the checkpoint's model_type.
+PROCESSOR_FIXES: dict[str, Callable[[Any, Any], None]] = {"llava": fill_llava_processor}
+
+
+def fix_processor(processor: Any, config: Any) -> None:
+    """The generic family's hook: the known fix for the checkpoint's model_type, if any."""
+    fix = PROCESSOR_FIXES.get(getattr(config, "model_type", ""))
+    if fix is not None:
+        fix(processor, config)
+
+
+# Any image-text-to-text checkpoint (inference_hf.py): its own class, dtype and chat template.
+IMAGE_TEXT_TO_TEXT = Family(
+    "image_text_to_text", "AutoModelForImageTextToText", "auto", prepare_processor=fix_processor
 )
 FAMILIES: dict[str, Family] = {
     f.name: f for f in (QWEN2_5_VL, QWEN2_VL, GEMMA3, MLLAMA, LLAVA, LLAVA_NEXT, LLAVA_ONEVISION, LLAVA_MED)
@@ -91,10 +121,10 @@ FAMILIES: dict[str, Family] = {
 
 @dataclass(frozen=True)
 class LocalModel:
-    """One checkpoint: its result id, where the hub keeps it, and its family."""
+    """One checkpoint: its result id, where the hub keeps it (None: a local folder only), and its family."""
 
     result_id: str
-    hub_id: str
+    hub_id: str | None
     family: Family
 
 
@@ -136,7 +166,10 @@ class LocalSettings:
     """How the backend loads and runs a model (the local-model flags).
 
     dtype "auto": the family's paper dtype on CUDA, float32 on CPU (half precision on CPU is
-    slow and, for float16, poorly supported). min_new_tokens is for benchmarks only.
+    slow and, for float16, poorly supported). attn_implementation "auto": flash-attention 2 when
+    installed (CUDA, half precision), else the library's default. revision: the hub revision
+    (branch, tag or commit). trust_remote_code: run code shipped with the checkpoint (off unless
+    asked for). min_new_tokens is for benchmarks only.
     """
 
     model_path: str | None = None
@@ -145,6 +178,9 @@ class LocalSettings:
     max_new_tokens: int = 512
     cache_dir: str | None = None
     min_new_tokens: int | None = None
+    attn_implementation: str = "auto"
+    revision: str | None = None
+    trust_remote_code: bool = False
 
     @classmethod
     def from_args(cls, args: argparse.Namespace) -> LocalSettings:
@@ -154,6 +190,9 @@ class LocalSettings:
             batch_size=args.batch_size,
             max_new_tokens=args.max_new_tokens,
             cache_dir=getattr(args, "hf_cache_dir", None),
+            attn_implementation=getattr(args, "attn_implementation", "auto"),
+            revision=getattr(args, "revision", None),
+            trust_remote_code=getattr(args, "trust_remote_code", False),
         )
 
 
@@ -211,7 +250,9 @@ def local_backends(
 
 
 __all__ = [
+    "ATTN_IMPLEMENTATIONS",
     "FAMILIES",
+    "IMAGE_TEXT_TO_TEXT",
     "LLAMA32_VISION",
     "LLAVAMED",
     "LLAVA_MODELS",

@@ -41,10 +41,13 @@ TORCH_DTYPES = {"bfloat16": torch.bfloat16, "float16": torch.float16, "float32":
 MAX_ERROR_CHARS = 500
 
 
-def resolve_dtype(setting: str, family_dtype: str, cuda: bool) -> torch.dtype:
-    """`--dtype`: "auto" is the family's paper dtype on CUDA and float32 on CPU."""
+def resolve_dtype(setting: str, family_dtype: str, cuda: bool) -> torch.dtype | str:
+    """`--dtype`: "auto" is the family's paper dtype on CUDA and float32 on CPU; a family whose
+    dtype is "auto" (any checkpoint) keeps the checkpoint's own dtype on CUDA ("auto")."""
     if setting == "auto":
-        return TORCH_DTYPES[family_dtype] if cuda else torch.float32
+        if not cuda:
+            return torch.float32
+        return "auto" if family_dtype == "auto" else TORCH_DTYPES[family_dtype]
     return TORCH_DTYPES[setting]
 
 
@@ -127,7 +130,11 @@ class TransformersBackend(Backend):
     # --- loading ----------------------------------------------------------------------------------
 
     def _load(self) -> tuple[Any, Any]:
+        """Config first (a checkpoint of another family is refused before its weights are read),
+        then the processor (a chat family needs a chat template), then the weights."""
         import transformers
+
+        from .checkpoints import check_family, check_hub_model, check_processor, load_step
 
         model_cls = getattr(transformers, self.family.model_class, None)
         if model_cls is None:
@@ -135,27 +142,33 @@ class TransformersBackend(Backend):
                 f"transformers {transformers.__version__} has no {self.family.model_class} "
                 f"(needed by {self.spec.result_id}); install the pinned requirements.txt"
             )
-        kwargs: dict[str, Any] = {"dtype": self.dtype}
+        common: dict[str, Any] = {"trust_remote_code": self.settings.trust_remote_code}
         if self.settings.cache_dir:
-            kwargs["cache_dir"] = self.settings.cache_dir
-        if self.cuda:
-            kwargs["device_map"] = "auto"
-        try:
+            common["cache_dir"] = self.settings.cache_dir
+        if self.settings.revision and not self.settings.model_path:
+            common["revision"] = self.settings.revision
+        from_hub = self.settings.model_path is None
+        if from_hub:
+            check_hub_model(self.source)
+        with load_step(self.source, self.spec.result_id, from_hub):
+            config = transformers.AutoConfig.from_pretrained(self.source, **common)
+            check_family(self.source, config, self.family, model_cls)
+            processor = transformers.AutoProcessor.from_pretrained(self.source, **common)
+            check_processor(self.source, processor, self.family)
+            kwargs = {**common, "dtype": self.dtype}
+            if self.cuda:
+                kwargs["device_map"] = "auto"
             model = self._from_pretrained(model_cls, kwargs)
-            processor = transformers.AutoProcessor.from_pretrained(self.source, **_only(kwargs, "cache_dir"))
-        except OSError as exc:
-            first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-            raise UserError(f"{self.source}: cannot load {self.spec.result_id} ({first})") from None
-        if not hasattr(processor, "image_processor"):
-            raise UserError(
-                f"{self.source}: AutoProcessor gave a {type(processor).__name__} without an image processor "
-                "(transformers needs a working torchvision for this family; install requirements.txt)"
-            )
         model.eval()
         return model, processor
 
     def _from_pretrained(self, model_cls: Any, kwargs: dict[str, Any]) -> Any:
-        half = self.dtype in (torch.float16, torch.bfloat16)
+        asked = self.settings.attn_implementation
+        if asked != "auto":
+            model = model_cls.from_pretrained(self.source, attn_implementation=asked, **kwargs)
+            self.attn_implementation = asked
+            return model
+        half = self.dtype in (torch.float16, torch.bfloat16, "auto")
         if self.cuda and half and flash_attention_available():
             try:
                 model = model_cls.from_pretrained(
@@ -296,10 +309,12 @@ class TransformersBackend(Backend):
             "backend": "transformers",
             "model": self.spec.result_id,
             "hub_id": self.spec.hub_id,
+            "revision": self.settings.revision,
             "model_path": self.settings.model_path,
             "family": self.family.name,
             "model_class": self.model_class,
             "dtype": str(self.dtype).removeprefix("torch."),
+            "trust_remote_code": self.settings.trust_remote_code,
             "attn_implementation": self.attn_implementation,
             "devices": self.devices,
             "batch_size": self.batch_size,
@@ -335,7 +350,3 @@ class TransformersBackend(Backend):
         gc.collect()
         if self.cuda:
             torch.cuda.empty_cache()
-
-
-def _only(kwargs: dict[str, Any], *names: str) -> dict[str, Any]:
-    return {k: v for k, v in kwargs.items() if k in names}
