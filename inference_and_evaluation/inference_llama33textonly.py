@@ -20,8 +20,8 @@ from utils import ModelSpec, add_api_args, api_settings, common_parser, profile_
 MODEL_ID = "llama33textonly"
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    parser = common_parser(__doc__.split("\n\n")[0])
+def main(argv: Sequence[str] | None = None, task_format: str = "open") -> int:
+    parser = common_parser(__doc__.split("\n\n")[0], task_format=task_format)
     parser.add_argument("--model", default="llama3.3", help="the ollama model to call")
     parser.add_argument("--name", default=MODEL_ID, help="result id")
     parser.add_argument(

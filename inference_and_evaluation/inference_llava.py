@@ -13,8 +13,8 @@ from smmile.models.families import LLAVA_MODELS, local_backends, pick
 from utils import ModelSpec, add_local_model_args, common_parser, run_models, run_script
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    parser = common_parser(__doc__.split("\n\n")[0])
+def main(argv: Sequence[str] | None = None, task_format: str = "open") -> int:
+    parser = common_parser(__doc__.split("\n\n")[0], task_format=task_format)
     parser.add_argument(
         "--model_name",
         "--model-name",

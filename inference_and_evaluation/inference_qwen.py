@@ -16,7 +16,14 @@ from utils import ModelSpec, add_local_model_args, common_parser, run_models, ru
 def main(argv: Sequence[str] | None = None) -> int:
     parser = common_parser(__doc__.split("\n\n")[0])
     parser.add_argument(
-        "--models", nargs="+", choices=[*QWEN, "all"], default=["all"], help="which Qwen2.5-VL sizes to run"
+        "--models",
+        "--model_name",
+        "--model-name",
+        dest="models",
+        nargs="+",
+        choices=[*QWEN, "all"],
+        default=["all"],
+        help="which Qwen2.5-VL sizes to run",
     )
     add_local_model_args(parser)
     args = parser.parse_args(argv)

@@ -81,8 +81,11 @@ def script_parser(description: str) -> argparse.ArgumentParser:
     return _Parser(description=description, formatter_class=argparse.ArgumentDefaultsHelpFormatter)
 
 
-def common_parser(description: str, modes: Sequence[str] = MODES) -> argparse.ArgumentParser:
-    """The flags every inference script takes (the seed's spellings are accepted too)."""
+def common_parser(
+    description: str, modes: Sequence[str] = MODES, task_format: str = "open"
+) -> argparse.ArgumentParser:
+    """The flags every inference script takes (the seed's spellings are accepted too);
+    `task_format` is the script's default format (the authors' *_mcqa.py scripts: mcqa)."""
     p = script_parser(description)
     p.add_argument(
         "--inference_mode",
@@ -97,7 +100,7 @@ def common_parser(description: str, modes: Sequence[str] = MODES) -> argparse.Ar
         "--task-format",
         dest="task_format",
         choices=list(TASK_FORMATS),
-        default="open",
+        default=task_format,
         help="open answers or multiple choice (mcqa)",
     )
     add_dataset_args(p, default="smmile", help="SMMILE, SMMILE++ (augmented) or the bundled offline demo")
