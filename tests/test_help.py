@@ -14,7 +14,8 @@ from helpers import run_script as run_subprocess
 
 ALL_SCRIPTS = sorted(p.stem for p in SCRIPTS.glob("*.py") if p.stem != "utils")
 INFERENCE = [s for s in ALL_SCRIPTS if s.startswith("inference_")]
-ANALYSIS = [s for s in ALL_SCRIPTS if not s.startswith("inference_")]
+SETUP = ["prepare_data"]  # its --dataset takes several, its --timeout is per image
+ANALYSIS = [s for s in ALL_SCRIPTS if not s.startswith("inference_") and s not in SETUP]
 
 # Flags whose help differs between scripts of a group by design, and why.
 PER_SCRIPT = {
@@ -36,6 +37,8 @@ PER_SCRIPT = {
         "--dataset": "what each script reads from the dataset",
         "--figures-dir": "which figures each script draws",
         "--figures_dir": "which figures each script draws",
+        "--mean-only": "what a cell holds: one accuracy, or the paper's value and ours",
+        "--mean_only": "what a cell holds: one accuracy, or the paper's value and ours",
     },
 }
 
