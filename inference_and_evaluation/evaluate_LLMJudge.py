@@ -36,11 +36,11 @@ from smmile.judge import (
     make_judge_backend,
 )
 from smmile.judge_cache import FILE_NAME, REBUILD_FLAG, JudgeCache
-from smmile.judge_server import check_judge_server
 from smmile.outcomes import incomplete_reason, is_complete
 from smmile.results.evaluations import JUDGE_SUFFIX, merged, read_evaluations
 from smmile.results.jsonl import write_atomic
 from smmile.results.reader import load_results
+from smmile.server_check import check_judge_server
 from smmile.tables import comparison_table
 from smmile.types import MODES
 from utils import add_api_args, api_settings, run_script, script_parser

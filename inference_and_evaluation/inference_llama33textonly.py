@@ -15,6 +15,7 @@ from collections.abc import Sequence
 
 from smmile.models.api_common import check_result_id
 from smmile.models.ollama_backend import OllamaBackend, ollama_host
+from smmile.server_check import check_ollama, preflight_timeout
 from utils import ModelSpec, add_api_args, api_settings, common_parser, profile_for, run_models, run_script
 
 MODEL_ID = "llama33textonly"
@@ -40,7 +41,14 @@ def main(argv: Sequence[str] | None = None, task_format: str = "open") -> int:
     # the paper sent ollama no options
     settings = api_settings(args, temperature, None if paper else profile.max_new_tokens)
     host = ollama_host(args.ollama_host)
-    spec = ModelSpec(model_id, lambda: OllamaBackend(args.model, host, settings))
+
+    def make_backend() -> OllamaBackend:  # one cheap request first: the server answers, the model is pulled
+        check_ollama(
+            args.model, host, preflight_timeout(args.timeout), role="ollama server", flag="--ollama-host"
+        )
+        return OllamaBackend(args.model, host, settings)
+
+    spec = ModelSpec(model_id, make_backend)
     return run_models(args, [spec], api_model=args.model)
 
 

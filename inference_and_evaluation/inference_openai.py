@@ -16,6 +16,7 @@ from collections.abc import Sequence
 
 from smmile.models.api_common import check_result_id, result_id
 from smmile.models.openai_backend import OpenAIBackend, OpenAIService
+from smmile.server_check import check_openai, preflight_timeout
 from utils import ModelSpec, add_api_args, api_settings, common_parser, profile_for, run_models, run_script
 
 
@@ -31,7 +32,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     profile = profile_for(args, model_id)
     settings = api_settings(args, profile.temperature, profile.max_new_tokens)
     options = dict(profile.request_options)
-    spec = ModelSpec(model_id, lambda: OpenAIBackend(args.model, service, settings, request_options=options))
+
+    def make_backend() -> OpenAIBackend:
+        if args.base_url:  # one cheap request first: a dead or key-refusing server stops here
+            check_openai(args.base_url, preflight_timeout(args.timeout), role="server", flag="--base-url")
+        return OpenAIBackend(args.model, service, settings, request_options=options)
+
+    spec = ModelSpec(model_id, make_backend)
     return run_models(args, [spec], api_model=args.model, service=service.kind)
 
 

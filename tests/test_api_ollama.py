@@ -68,7 +68,8 @@ def test_an_ollama_key_is_sent_but_never_written(tmp_path):
     assert not files_containing(key, tmp_path) and key not in proc.stdout + proc.stderr
 
 
-def test_unreachable_server_is_error_records_and_a_non_zero_exit(tmp_path):
+def test_unreachable_server_stops_before_the_run_in_one_line(tmp_path):
+    """The model list is asked first (tests/test_base_url_preflight.py): no error record per problem."""
     server = OllamaServer().start()
     url = server.url
     server.stop()  # nothing listens there any more
@@ -87,9 +88,11 @@ def test_unreachable_server_is_error_records_and_a_non_zero_exit(tmp_path):
         "2",
         env=script_env(),
     )
-    assert proc.returncode == 3, proc.stderr
-    rows = records(tmp_path / "results_demo" / "result_llama33textonly_ICL_open.jsonl")
-    assert len(rows) == 2 and all(r["status"] == "error" and "ConnectionError" in r["error"] for r in rows)
+    assert proc.returncode == 2, proc.stderr
+    assert (
+        len(proc.stderr.strip().splitlines()) == 1 and f"ollama server {url} does not answer" in proc.stderr
+    )
+    assert not (tmp_path / "results_demo" / "result_llama33textonly_ICL_open.jsonl").exists()
 
 
 def config(tmp_path):

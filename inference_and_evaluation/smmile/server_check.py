@@ -1,6 +1,7 @@
-"""Before the judge sends anything: one cheap request (the server's model list) to see that the
-judge server answers, so an unreachable server stops the run in one line instead of failing every
-prompt.
+"""Before a run sends anything: one cheap request (the server's model list, no retries) to see
+that the server answers, so an unreachable server or a refused key stops the run in one line
+instead of failing every prompt. Used by the judge and by the inference scripts' --base-url /
+--ollama-host; `role` and `hint` say which server and which flag the line is about.
 
 ollama: `GET /api/tags`, and the judge model must be among the models pulled there.
 OpenAI-compatible: `GET /models`; a server that answers at all (even 404 for that route) is up,
@@ -19,7 +20,12 @@ def _names(model: str) -> set[str]:
     return {model, model if ":" in model else f"{model}:latest"}
 
 
-def check_ollama(model: str, host: str | None, timeout: float) -> None:
+JUDGE = ("judge server", "--judge-base-url")
+
+
+def check_ollama(
+    model: str, host: str | None, timeout: float, role: str = JUDGE[0], flag: str = JUDGE[1]
+) -> None:
     import httpx
     import ollama
 
@@ -31,20 +37,20 @@ def check_ollama(model: str, host: str | None, timeout: float) -> None:
         listed = ollama.Client(host=url, timeout=timeout).list()
     except ollama.ResponseError as exc:
         raise UserError(
-            f"judge server {where} answered HTTP {exc.status_code} to its model list: {exc.error}"
+            f"{role} {where} answered HTTP {exc.status_code} to its model list: {exc.error}"
         ) from None
     except (ConnectionError, httpx.HTTPError) as exc:
         raise UserError(
-            f"judge server {where} does not answer ({error_text(exc, ())}); start it (ollama serve) "
-            "or pass --judge-base-url"
+            f"{role} {where} does not answer ({error_text(exc, ())}); start it (ollama serve) or pass {flag}"
         ) from None
     served = {m.model for m in listed.models if m.model}
     if not served & _names(model):
         have = ", ".join(sorted(served)) or "none"
-        raise UserError(f"judge model {model} is not on {where} (it has: {have}); run `ollama pull {model}`")
+        what = "judge model" if role == JUDGE[0] else "model"
+        raise UserError(f"{what} {model} is not on {where} (it has: {have}); run `ollama pull {model}`")
 
 
-def check_openai(base_url: str | None, timeout: float) -> None:
+def check_openai(base_url: str | None, timeout: float, role: str = JUDGE[0], flag: str = JUDGE[1]) -> None:
     import openai
 
     from .models.openai_backend import OpenAIService
@@ -60,25 +66,33 @@ def check_openai(base_url: str | None, timeout: float) -> None:
         )
     else:
         client = openai.OpenAI(api_key=service.api_key, base_url=service.base_url, **common)
-    where = public_url(str(client.base_url))
+    where = public_url(str(client.base_url)).rstrip("/")
     try:
         client.models.list()
     except (openai.AuthenticationError, openai.PermissionDeniedError) as exc:
-        raise UserError(f"judge server {where} refused the key (HTTP {exc.status_code})") from None
+        key = "AZURE_OPENAI_API_KEY" if service.kind == "azure" else "OPENAI_API_KEY"
+        raise UserError(
+            f"{role} {where} refused the key (HTTP {exc.status_code}): set {key} to a key it accepts"
+        ) from None
     except openai.APIStatusError:
         return  # it answered; a server may simply not list its models
     except openai.APIConnectionError as exc:  # timeouts included
         raise UserError(
-            f"judge server {where} does not answer ({error_text(exc.__cause__ or exc, (service.api_key,))}); "
-            "start it or pass --judge-base-url"
+            f"{role} {where} does not answer ({error_text(exc.__cause__ or exc, (service.api_key,))}); "
+            f"start it or pass {flag}"
         ) from None
     finally:
         client.close()
 
 
+def preflight_timeout(timeout: float) -> float:
+    """The check waits no longer than a request would, and at most PREFLIGHT_TIMEOUT_S."""
+    return min(timeout, PREFLIGHT_TIMEOUT_S)
+
+
 def check_judge_server(kind: str, model: str, base_url: str | None, timeout: float) -> None:
     """Raise a UserError (one line) when the judge server does not answer or lacks the model."""
-    timeout = min(timeout, PREFLIGHT_TIMEOUT_S)
+    timeout = preflight_timeout(timeout)
     if kind == "ollama":
         check_ollama(model, base_url, timeout)
     elif kind == "openai":
