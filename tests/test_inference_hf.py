@@ -114,7 +114,7 @@ def test_a_checkpoint_without_chat_template_is_refused_at_load(tiny_checkpoints,
     assert run_hf(tmp_path, "--model-path", str(folder), "--name", "x") == EXIT_USER_ERROR
     line = one_line_error(capsys)
     assert line.startswith(f"error: {folder}: the processor has no chat template")
-    assert not (tmp_path / "results_demo").exists()
+    assert not list(tmp_path.glob("results_demo/*.jsonl"))
 
 
 def test_a_text_only_architecture_is_refused_before_its_weights_load(tmp_path, capsys):
@@ -151,7 +151,7 @@ def test_a_checkpoint_of_another_family_is_named_at_load(
     assert run_script(module.main, [*argv, "--model-path", str(folder)]) == EXIT_USER_ERROR
     line = one_line_error(capsys)
     assert line.startswith(f"error: {folder}: a '{family}' checkpoint, but this script runs '{loaded}'")
-    assert not (tmp_path / "r_demo").exists()
+    assert not list(tmp_path.glob("r_demo/*.jsonl"))
 
 
 @pytest.mark.parametrize(
