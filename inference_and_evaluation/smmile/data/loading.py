@@ -123,14 +123,14 @@ def load_dataset_problems(
 
 
 def _load_hub(dataset_id: str, cache_dir: str | None) -> tuple[list[dict], list[str], str | None, str]:
-    import datasets
-
     from smmile.hub import check_access, describe_hub_error  # read at call time (tests replace them)
 
     try:  # one quick request: unreachable, unauthorised or gated, before any retrying download
         check_access(dataset_id, "dataset")
     except UserError as exc:
         raise UserError(_with_local_hint(str(exc))) from None
+    import datasets  # after the check: importing it takes seconds
+
     try:
         ds = datasets.load_dataset(
             dataset_id, split="train", token=os.environ.get("HF_TOKEN") or None, cache_dir=cache_dir
