@@ -10,21 +10,12 @@ import sys
 from collections.abc import Sequence
 
 from smmile.models.families import LLAVA_MODELS, local_backends, pick
-from utils import ModelSpec, add_local_model_args, common_parser, run_models, run_script
+from utils import ModelSpec, add_local_model_args, add_models_arg, common_parser, run_models, run_script
 
 
 def main(argv: Sequence[str] | None = None, task_format: str = "open") -> int:
     parser = common_parser(__doc__.split("\n\n")[0], task_format=task_format)
-    parser.add_argument(
-        "--model_name",
-        "--model-name",
-        "--models",
-        dest="models",
-        nargs="+",
-        choices=[*LLAVA_MODELS, "all"],
-        default=["llava_7b"],
-        help="which LLaVA model(s) to run",
-    )
+    add_models_arg(parser, [*LLAVA_MODELS, "all"], ["llava_7b"], "which LLaVA model(s) to run")
     add_local_model_args(parser)
     args = parser.parse_args(argv)
     models = pick(LLAVA_MODELS, args.models)

@@ -13,7 +13,7 @@ import sys
 from collections.abc import Sequence
 
 from smmile.models.families import LLAVAMED, local_backends
-from utils import ModelSpec, add_local_model_args, common_parser, run_models, run_script
+from utils import ModelSpec, add_local_model_args, add_models_arg, common_parser, run_models, run_script
 
 # the authors' README ran this script with --model_name llava_7b (their script ignored it)
 AUTHORS_README_NAMES = ("llava_7b",)
@@ -21,15 +21,11 @@ AUTHORS_README_NAMES = ("llava_7b",)
 
 def main(argv: Sequence[str] | None = None, task_format: str = "open") -> int:
     parser = common_parser(__doc__.split("\n\n")[0], task_format=task_format)
-    parser.add_argument(
-        "--model_name",
-        "--model-name",
-        "--models",
-        dest="models",
-        nargs="+",
-        choices=[LLAVAMED.result_id, *AUTHORS_README_NAMES],
-        default=[LLAVAMED.result_id],
-        help="LLaVA-Med is this script's one model; the authors' README wrote --model_name llava_7b, "
+    add_models_arg(
+        parser,
+        [LLAVAMED.result_id, *AUTHORS_README_NAMES],
+        [LLAVAMED.result_id],
+        "LLaVA-Med is this script's one model; the authors' README wrote --model_name llava_7b, "
         "which is accepted and runs LLaVA-Med (LLaVA-1.5 7B is inference_llava.py)",
     )
     add_local_model_args(parser)

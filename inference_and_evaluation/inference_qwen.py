@@ -10,21 +10,12 @@ import sys
 from collections.abc import Sequence
 
 from smmile.models.families import QWEN, local_backends, pick
-from utils import ModelSpec, add_local_model_args, common_parser, run_models, run_script
+from utils import ModelSpec, add_local_model_args, add_models_arg, common_parser, run_models, run_script
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = common_parser(__doc__.split("\n\n")[0])
-    parser.add_argument(
-        "--models",
-        "--model_name",
-        "--model-name",
-        dest="models",
-        nargs="+",
-        choices=[*QWEN, "all"],
-        default=["all"],
-        help="which Qwen2.5-VL sizes to run",
-    )
+    add_models_arg(parser, [*QWEN, "all"], ["all"], "which Qwen2.5-VL sizes to run")
     add_local_model_args(parser)
     args = parser.parse_args(argv)
     models = pick(QWEN, args.models)

@@ -593,6 +593,22 @@ def add_name_arg(parser: argparse.ArgumentParser | argparse._ArgumentGroup, defa
     )
 
 
+def add_models_arg(
+    parser: argparse.ArgumentParser, choices: Sequence[str], default: list[str], help: str
+) -> None:
+    """Which of a family's models to run: --models or --model_name (the authors' README uses both)."""
+    parser.add_argument(
+        "--models",
+        "--model_name",
+        "--model-name",
+        dest="models",
+        nargs="+",
+        choices=choices,
+        default=default,
+        help=help,
+    )
+
+
 def add_local_model_args(parser: argparse.ArgumentParser) -> None:
     """The flags of the scripts that run a model locally through transformers."""
 

@@ -9,6 +9,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+from test_local_scripts import run_local
 from tiny_checkpoints import FAMILIES, MISTRAL_LLAVA_TEMPLATE
 
 from smmile.data import load_dataset_problems, resolve_source
@@ -24,13 +25,11 @@ RUNNABLE = [f for f in FAMILIES if f != "llavamed"]  # llavamed's conversion shi
 
 
 def run_hf(out: Path, *args: str) -> int:
-    module = importlib.import_module("inference_hf")
-    argv = ["--dataset", "demo", "--output-dir", str(out / "results"), "--no-progress", *args]
-    return run_script(module.main, argv)
+    return run_local("inference_hf", out, *args)
 
 
 @pytest.fixture(scope="module")
-def demo():
+def demo() -> dict:
     return {p.problem_id: p for p in load_dataset_problems(resolve_source("demo")).problems}
 
 
