@@ -37,6 +37,8 @@ PER_SCRIPT = {
         "--dataset": "what each script reads from the dataset",
         "--figures-dir": "which figures each script draws",
         "--figures_dir": "which figures each script draws",
+        "--strict-match": "evaluate_EM.py scores on raw strings; variance_analysis.py shows them beside EM",
+        "--strict_match": "evaluate_EM.py scores on raw strings; variance_analysis.py shows them beside EM",
         "--mean-only": "what a cell holds: one accuracy, or the paper's value and ours",
         "--mean_only": "what a cell holds: one accuracy, or the paper's value and ours",
     },
