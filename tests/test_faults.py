@@ -134,6 +134,9 @@ def check_stopped(proc, signum: int, path: Path) -> None:
     assert "Traceback" not in proc.stderr and "Exception ignored" not in proc.stderr, proc.stderr
     (line,) = proc.stderr.strip().splitlines()
     assert line.startswith(f"interrupted by {signal.Signals(signum).name}: {path} keeps every record")
+    manifest = json.loads(path.with_name(path.stem + ".manifest.json").read_text("utf-8"))
+    assert manifest["runs"][-1]["stopped_by"] == signal.Signals(signum).name
+    assert manifest["finished_at"] is None
 
 
 @pytest.mark.slow

@@ -6,6 +6,7 @@ runs the problems of one shard into a file of its own.
 
 from __future__ import annotations
 
+import signal
 import sys
 import time
 from collections import Counter
@@ -286,6 +287,11 @@ def run_model(config: RunConfig, dataset: LoadedDataset, backend: Backend) -> Ru
                 response = with_follow_up(backend, profile, prompt, response)  # text-only MCQA: F1
                 append(problem, shown, make_record(config, profile, shown, prompt, response, notes))
                 bar.update(1)
+        except KeyboardInterrupt as exc:  # SIGINT / SIGTERM: the manifest says the run was stopped
+            signum = getattr(exc, "signum", signal.SIGINT)
+            manifest["runs"][-1].update(stopped_by=signal.Signals(signum).name, stopped_at=utc_now())
+            write_manifest(config.manifest_path, manifest)
+            raise
         finally:  # a failed write or a signal stops the requests in flight at once
             getattr(stream, "close", lambda: None)()
         bar.close()
