@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 from loopback import AnthropicServer, Fault, OllamaServer, OpenAIServer, Reply
-from loopback.harness import demo, records, run_on_demo, script_env
+from loopback.harness import demo, records, run_on_demo, run_script, script_env
 
 from smmile.judge import Judge, make_judge_backend, prompt_hash
 from smmile.judge_cache import JudgeCache
@@ -181,3 +181,25 @@ def test_the_summary_line_names_the_most_common_error(tmp_path):
     with OpenAIServer() as server:
         proc = run_openai(server, tmp_path)  # the re-run retries the four and they succeed
     assert proc.returncode == 0 and "most common" not in proc.stdout
+
+
+def test_the_judge_script_stops_in_one_line_on_refusals(tmp_path):
+    with OpenAIServer() as server:
+        assert run_openai(server, tmp_path).returncode == 0
+    folder = tmp_path / "results_demo"
+    with OllamaServer(reply=lambda request: Reply("1")) as server:
+        server.inject(*[Fault(401, body=b'{"error": "unauthorized"}') for _ in range(N)])
+        proc = run_script(
+            "evaluate_LLMJudge.py",
+            str(folder),
+            "--judge-base-url",
+            server.url,
+            "--no-progress",
+            "--concurrency",
+            "1",
+        )
+        assert server.count == 3
+        url = server.url
+    line = one_line(proc.stderr)
+    assert proc.returncode == 2 and "authentication failed" in line and url in line
+    assert len(records(folder / "result_gpt-4o_ICL_open.jsonl")) == N  # the results are untouched
