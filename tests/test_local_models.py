@@ -366,8 +366,8 @@ def test_local_backends_keep_the_result_id_for_a_model_path(tiny_checkpoints, mo
         max_new_tokens=4,
         hf_cache_dir=None,
     )
-    ((result_id, make),) = local_backends(args, [QWEN["72B"]])
-    assert result_id == "qwen72B"
+    ((result_id, make, profile),) = local_backends(args, [QWEN["72B"]])
+    assert result_id == "qwen72B" and profile == "qwen72B"
     backend = make()
     try:
         assert backend.describe()["model"] == "qwen72B" and backend.batch_size == 2
