@@ -11,7 +11,9 @@ from loopback.harness import demo, records, run_on_demo, run_script, script_env
 from smmile.judge import Judge, make_judge_backend, prompt_hash
 from smmile.judge_cache import JudgeCache
 from smmile.models.api_common import ApiSettings
+from smmile.models.openai_backend import OpenAIBackend, OpenAIService
 from smmile.models.retry import FailureStreak, RetryPolicy, ServiceRefused
+from smmile.runner import RunConfig, run_model
 
 KEY = "sk-loopback-stop-5d2e"
 N = len(demo().problems)
@@ -84,14 +86,22 @@ def test_a_model_ollama_does_not_have_stops_the_run_naming_not_found(tmp_path):
 
 
 def test_an_unreachable_server_stops_the_run(tmp_path):
+    """A server gone during a run (the scripts' check before sending sees one down from the start)."""
     server = OpenAIServer().start()
-    url = server.url
+    url = server.url + "/v1"
     server.stop()  # nothing listens there any more
-    proc = run_openai(Gone(url), tmp_path, "--concurrency", "1", "--max-retries", "0", "--stop-after", "2")
-    assert proc.returncode == 2
-    line = one_line(proc.stderr)
-    assert "no reply" in line and "2 requests in a row" in line and url in line
-    assert len(records(tmp_path / "results_demo" / "result_gpt-4o_ICL_open.jsonl")) == 2
+    policy = RetryPolicy(max_retries=0, stop_after=2)
+    backend = OpenAIBackend(
+        "gpt-4o", OpenAIService("compatible", KEY, base_url=url), ApiSettings(1, retry=policy)
+    )
+    config = RunConfig(
+        model="gpt-4o", inference_mode="ICL", task_format="open", output_dir=tmp_path, progress=False
+    )
+    with pytest.raises(ServiceRefused) as info:
+        run_model(config, demo(), backend)
+    message = str(info.value)
+    assert "no reply" in message and "2 requests in a row" in message and url in message
+    assert len(records(config.result_path)) == 2
 
 
 def test_anthropic_refusals_stop_too(tmp_path):
