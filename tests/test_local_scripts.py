@@ -25,7 +25,8 @@ from smmile.results.jsonl import read_jsonl
 from smmile.tables import display_name
 from utils import EXIT_USER_ERROR, run_script
 
-pytestmark = pytest.mark.slow
+# the module's fixture runs 32 tiny-model runs: more time than one test's default on a loaded machine
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(1200)]
 
 MAX_NEW = 8
 CASES: list[tuple[str, list[str], LocalModel]] = [
