@@ -120,3 +120,18 @@ def test_every_table_compiles(tmp_path):
     )
     assert proc.returncode == 0, proc.stdout[-2000:]
     assert (tmp_path / "doc.pdf").is_file()
+
+
+def test_a_cell_of_another_n_shows_it_and_the_usual_n_is_printed_under_the_table():
+    short = {**cell(50.0), "n": 8}
+    cells = {"modelA": {m: {mode: cell(40.0) for mode in ("0-shot", "ICL")} for m, _ in COLUMNS[::2]}}
+    cells["modelB"] = {m: {"0-shot": cell(40.0), "ICL": short} for m, _ in COLUMNS[::2]}
+    lines = latex_table(cells).splitlines()
+    body = "\n".join(lines)
+    assert r"{\scriptsize $n{=}8$}" in body and r"$n{=}111$" not in body  # only the odd n is in a cell
+    assert (
+        lines[lines.index(r"\end{tabular}") + 1]
+        == r"\par{\footnotesize $n=111$ problems per cell unless shown.}"
+    )
+    clean = latex_table({"modelA": cells["modelA"]}).splitlines()
+    assert clean[-1] == r"\end{tabular}"  # a table of one n needs no line under it

@@ -159,7 +159,7 @@ def latex_table(
     `extra` rows (e.g. new models beside the paper's) follow the models after a `\\midrule`. A cell's
     optional "mark" (LaTeX math, e.g. `^\\dagger`) is appended to its value. A cell's caveat
     "marks" (`caveats.LEGEND`) become footnote marks, their text `\\footnotetext` after the tabular;
-    a cell whose n differs from the table's usual n shows it.
+    a cell whose n differs from the table's usual n shows it, and a line under the table gives the usual n.
     """
     unscored = unscored or {}
     columns = columns_of(metrics)
@@ -207,8 +207,8 @@ def latex_table(
     if extra:
         lines += [r"\midrule", *(row(m, extra) for group in row_order(list(extra)) for m in group)]
     lines += [r"\bottomrule", r"\end{tabular}"]
-    if usual is not None and (used or len(ns) > 1):
-        lines.insert(0, f"% n = {usual} problems per cell unless shown")
+    if usual is not None and (used or len(ns) > 1):  # printed under the table, not only in the source
+        lines.append(f"\\par{{\\footnotesize $n={usual}$ problems per cell unless shown.}}")
     lines += [f"\\footnotetext[{number[m]}]{{{latex_escape(LEGEND[m])}}}" for m in used]
     return "\n".join(lines) + "\n"
 
