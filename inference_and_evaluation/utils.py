@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from smmile.ablations import ICL_ORDERS, IRRELEVANT_FROM, KEEP, POSITIONS, Ablation
-from smmile.errors import Interrupted, UserError
+from smmile.errors import Interrupted, UserError, clear_stop_request, request_stop
 from smmile.models.families import ATTN_IMPLEMENTATIONS, DTYPES
 from smmile.redaction import redact
 from smmile.types import MODES, TASK_FORMATS
@@ -38,6 +38,7 @@ def _stop_on(signum: int, frame) -> None:
     is flushed and closed undisturbed."""
     for sig in _STOP_SIGNALS:
         signal.signal(sig, signal.SIG_IGN)
+    request_stop(signum)  # raised again by the run loop if this exception is swallowed
     raise Interrupted(signum)
 
 
@@ -49,6 +50,7 @@ def run_script(main: Callable[[Sequence[str] | None], int], argv: Sequence[str] 
     """
     previous = {sig: signal.getsignal(sig) for sig in _STOP_SIGNALS}
     ours = [sig for sig, h in previous.items() if h in (signal.SIG_DFL, signal.default_int_handler)]
+    clear_stop_request()
     for sig in ours:  # a signal ignored on purpose (nohup, a background job) stays ignored
         signal.signal(sig, _stop_on)
     try:

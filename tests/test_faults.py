@@ -368,3 +368,19 @@ def test_a_result_file_written_elsewhere_with_an_escaped_surrogate_is_read_as_va
     (row,) = rows_of(path)
     assert row["full_response"] == "a \ufffd b \U0001f600"
     row["full_response"].encode("utf-8")  # usable as text: a judge prompt is hashed from it
+
+
+def test_a_stop_whose_exception_was_swallowed_is_raised_again(capsys):
+    """A signal's exception can land in a weakref callback, where Python only prints it: the stop
+    it asked for is remembered and raised at the run loop's next check, so the run still ends 130."""
+    from smmile.errors import raise_if_stop_requested, request_stop
+    from utils import run_script
+
+    def main(argv):
+        request_stop(signal.SIGINT)  # what the handler records before its exception is lost
+        raise_if_stop_requested("result.jsonl")
+        return 0
+
+    assert run_script(main, []) == 130
+    assert capsys.readouterr().err.startswith("interrupted by SIGINT: result.jsonl keeps every record")
+    assert run_script(lambda argv: 0, []) == 0  # the next run starts with no stop pending

@@ -25,3 +25,26 @@ class Interrupted(KeyboardInterrupt):
         self.signum = signum
         self.where = where
         super().__init__(signum)
+
+
+_requested_stop: int | None = None
+
+
+def request_stop(signum: int) -> None:
+    """Remember that SIGINT/SIGTERM asked the run to stop (the first signal counts)."""
+    global _requested_stop
+    if _requested_stop is None:
+        _requested_stop = signum
+
+
+def clear_stop_request() -> None:
+    global _requested_stop
+    _requested_stop = None
+
+
+def raise_if_stop_requested(where: str | Path | None = None) -> None:
+    """Raise the stop a signal asked for, if it has not stopped the run already: a signal's
+    exception that lands where Python ignores exceptions (a weakref callback, a __del__) is
+    never lost, the run loop raises it again after the next record."""
+    if _requested_stop is not None:
+        raise Interrupted(_requested_stop, where)

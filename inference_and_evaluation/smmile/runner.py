@@ -20,6 +20,7 @@ from tqdm import tqdm
 from .ablations import Ablation, apply_ablation, example_label
 from .data import LoadedDataset
 from .data.validation import check_icl_examples
+from .errors import raise_if_stop_requested
 from .follow_up import with_follow_up
 from .models.base import Backend, LoadedModel
 from .prompts import Profile, build_prompt, get_profile, select_option
@@ -287,6 +288,8 @@ def run_model(config: RunConfig, dataset: LoadedDataset, backend: Backend) -> Ru
                 response = with_follow_up(backend, profile, prompt, response)  # text-only MCQA: F1
                 append(problem, shown, make_record(config, profile, shown, prompt, response, notes))
                 bar.update(1)
+                raise_if_stop_requested()
+            raise_if_stop_requested()
         except KeyboardInterrupt as exc:  # SIGINT / SIGTERM: the manifest says the run was stopped
             signum = getattr(exc, "signum", signal.SIGINT)
             manifest["runs"][-1].update(stopped_by=signal.Signals(signum).name, stopped_at=utc_now())
