@@ -329,7 +329,11 @@ def test_a_second_judge_on_the_same_folder_is_refused(folder):
             while server.count == 0 and time.monotonic() < deadline:
                 time.sleep(0.05)
             assert server.count > 0, "the first judge never sent"
-            held = server.count
+            held, since = server.count, time.monotonic()  # wait until all its requests are in flight
+            while time.monotonic() - since < 1.0 and time.monotonic() < deadline:
+                time.sleep(0.05)
+                if server.count != held:
+                    held, since = server.count, time.monotonic()
             second = judge(folder, url=server.url)
             assert second.returncode == 2 and len(second.stderr.strip().splitlines()) == 1
             assert "another judge is already running on this folder" in second.stderr

@@ -4,6 +4,7 @@ inference script, offline, finds the dataset in the cache and every image in the
 from __future__ import annotations
 
 import json
+import re
 
 import inference_baselines
 import prepare_data
@@ -122,5 +123,9 @@ def test_a_fetch_past_the_budget_is_listed_with_the_reason(tmp_path, hub, capsys
     assert prepare_data.main(argv) == 1
     captured = capsys.readouterr()
     assert "3 problem(s) lack an image" in captured.out
-    assert "(not fetched: the time budget of 0.3 s was used up)" in captured.out
+    # in flight or never sent when the budget ran out: which of the two comes first is timing
+    assert re.search(
+        r"\((not fetched: the time budget of 0\.3 s was used up|no image within the time budget of 0\.3 s)\)",
+        captured.out,
+    )
     assert "budget 0.3 s" in captured.err  # the loader's note on stopping

@@ -169,11 +169,13 @@ def resolve_missing_images(
             result.images[url] = save_image(url, got, image_dir)
         else:
             result.missing[url] = got
-    over = sum(1 for why in result.missing.values() if why.startswith("not fetched: the time budget"))
-    if over:
+    whys = result.missing.values()
+    over = sum(1 for why in whys if why.startswith("not fetched: the time budget"))
+    cut = sum(1 for why in whys if why.startswith("no image within the time budget"))
+    if over or cut:
         result.notes.append(
             f"image fetching stopped after {time.monotonic() - started:.0f} s (budget {budget:g} s): "
-            f"{over} image URL(s) not tried; they are listed with the skipped problems"
+            f"{over} image URL(s) not tried, {cut} cut off in flight; they are listed with the skipped problems"
         )
     return result
 
