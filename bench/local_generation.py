@@ -30,7 +30,7 @@ sys.path[:0] = [str(ROOT / "inference_and_evaluation"), str(ROOT / "tests")]
 import torch  # noqa: E402
 
 from smmile.data import load_dataset_problems, resolve_source  # noqa: E402
-from smmile.models.families import (  # noqa: E402
+from smmile.models.catalog import (  # noqa: E402
     FAMILIES,
     LLAMA32_VISION,
     LLAVA_MODELS,

@@ -17,13 +17,13 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from smmile.analysis.paper import dataset_of_results, paper_table
+from smmile.analysis.paper_cells import our_cells
+from smmile.analysis.paper_compare import TOLERANCE, compare
 from smmile.errors import UserError
-from smmile.paper import dataset_of_results, paper_table
-from smmile.paper_cells import our_cells
-from smmile.paper_compare import TOLERANCE, compare
-from smmile.paper_present import combined_latex, comparison_text
+from smmile.present.paper import combined_latex, comparison_text
+from smmile.present.tables import COLUMNS, row_order
 from smmile.results.jsonl import write_output
-from smmile.tables import COLUMNS, row_order
 from utils import add_bootstrap_args, check_bootstrap_args, read_results_folder, run_script, script_parser
 
 OUTPUT_STEM = "paper_comparison"

@@ -20,11 +20,11 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from smmile.errors import UserError
+from smmile.present.tables import comparison_table
 from smmile.results.evaluations import EM_SUFFIX, STRICT_SUFFIX, merged, read_evaluations, without_result
 from smmile.results.jsonl import write_output
 from smmile.results.reader import discover_results, load_results
 from smmile.scoring import evaluate_result
-from smmile.tables import comparison_table
 from utils import EXIT_USER_ERROR, add_result_filters, run_script, script_parser
 
 COMPARISON = {False: "model_comparison.txt", True: "model_comparison_strict.txt"}

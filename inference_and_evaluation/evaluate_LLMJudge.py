@@ -25,9 +25,11 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from smmile.analysis.outcomes import incomplete_reason, is_complete
 from smmile.errors import UserError
 from smmile.folder_lock import folder_lock
-from smmile.judge import (
+from smmile.judge.cache import FILE_NAME, REBUILD_FLAG, JudgeCache
+from smmile.judge.judging import (
     DEFAULT_JUDGE_MODEL,
     JUDGE_BACKENDS,
     Judge,
@@ -35,13 +37,11 @@ from smmile.judge import (
     judge_texts,
     make_judge_backend,
 )
-from smmile.judge_cache import FILE_NAME, REBUILD_FLAG, JudgeCache
-from smmile.outcomes import incomplete_reason, is_complete
+from smmile.models.api.server_check import check_judge_server
+from smmile.present.tables import comparison_table
 from smmile.results.evaluations import JUDGE_SUFFIX, merged, read_evaluations
 from smmile.results.jsonl import write_atomic
 from smmile.results.reader import load_results
-from smmile.server_check import check_judge_server
-from smmile.tables import comparison_table
 from smmile.types import MODES
 from utils import add_api_args, api_settings, run_script, script_parser
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Sequence
 
-from smmile.models.families import LLAVAMED, local_backends
+from smmile.models.catalog import LLAVAMED, local_backends
 from utils import ModelSpec, add_local_model_args, add_models_arg, common_parser, run_models, run_script
 
 # the authors' README ran this script with --model_name llava_7b (their script ignored it)

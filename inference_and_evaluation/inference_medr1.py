@@ -10,7 +10,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Sequence
 
-from smmile.models.families import MEDVLM_R1, local_backends
+from smmile.models.catalog import MEDVLM_R1, local_backends
 from utils import ModelSpec, add_local_model_args, common_parser, run_models, run_script
 
 

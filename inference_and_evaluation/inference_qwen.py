@@ -9,7 +9,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Sequence
 
-from smmile.models.families import QWEN, local_backends, pick
+from smmile.models.catalog import QWEN, local_backends, pick
 from utils import ModelSpec, add_local_model_args, add_models_arg, common_parser, run_models, run_script
 
 

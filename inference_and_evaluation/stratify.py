@@ -17,14 +17,14 @@ import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-from smmile.results.jsonl import write_output
-from smmile.stratification import (
+from smmile.analysis.stratification import (
     EVAL_TYPES,
     collect_scored,
     scored_marks,
     stratification_table,
     stratification_text,
 )
+from smmile.results.jsonl import write_output
 from smmile.types import Problem
 from utils import (
     add_dataset_args,
@@ -85,7 +85,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(stratification_text(table, metric, scored_marks(scored, metric)), end="")
     print(f"\nStratification of {len(table)} result(s) by {metric} written to {out}")
     if args.figures:
-        from smmile.plots import figure_stem, stratification_heatmap
+        from smmile.present.plots import figure_stem, stratification_heatmap
 
         stem = figure_stem(Path(args.figures_dir), folder, f"stratification_{args.eval_type}_heatmap")
         paths = stratification_heatmap(table, metric, stem)

@@ -13,13 +13,13 @@ from typing import TYPE_CHECKING
 
 from smmile.ablations import ICL_ORDERS, IRRELEVANT_FROM, KEEP, POSITIONS, Ablation
 from smmile.errors import Interrupted, UserError, clear_stop_request, request_stop
-from smmile.models.families import ATTN_IMPLEMENTATIONS, DTYPES
+from smmile.models.catalog import ATTN_IMPLEMENTATIONS, DTYPES
 from smmile.redaction import redact
 from smmile.types import MODES, TASK_FORMATS
 
 if TYPE_CHECKING:  # the run machinery is imported when a run starts, so evaluation scripts stay light
     from smmile.data import LoadedDataset
-    from smmile.models.api_common import ApiSettings
+    from smmile.models.api.common import ApiSettings
     from smmile.models.base import Backend
     from smmile.prompts import Profile
     from smmile.results.reader import Result
@@ -504,8 +504,8 @@ def run_models(args: argparse.Namespace, models: Sequence[ModelSpec], **extra) -
 def api_settings(args: argparse.Namespace, temperature: float | None, max_tokens: int | None) -> ApiSettings:
     """The request settings of an API script: the --concurrency, retry and timeout flags and the
     sampling the profile (or the script) asks for; None leaves a setting to the server."""
-    from smmile.models.api_common import ApiSettings
-    from smmile.models.retry import RetryPolicy
+    from smmile.models.api.common import ApiSettings
+    from smmile.models.api.retry import RetryPolicy
 
     retry = RetryPolicy(
         max_retries=args.max_retries,
@@ -526,8 +526,8 @@ def add_api_args(
     "e.g. http://node1:8000/v1",
 ) -> None:
     """The flags of the scripts that call an API: concurrency, retries, timeouts, server address.
-    Their defaults are the RetryPolicy's (smmile/models/retry.py)."""
-    from smmile.models.retry import RetryPolicy
+    Their defaults are the RetryPolicy's (smmile/models/api/retry.py)."""
+    from smmile.models.api.retry import RetryPolicy
 
     def at_least(low: int | float, kind: type):
         def parse(text: str):

@@ -23,15 +23,12 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from smmile.ablation_report import ablation_latex, ablation_table, ablation_text
-from smmile.caveats import mark_text, result_caveats
-from smmile.icl_gain import GainSelection, write_icl_gain
-from smmile.outcomes import Outcomes, collect_outcomes, saved_outcomes, unjudged_cells
-from smmile.results.jsonl import write_output
-from smmile.results.reader import Result, check_single_dataset, load_results
-from smmile.scoring import record_correct
-from smmile.stats import bootstrap
-from smmile.tables import (
+from smmile.analysis.ablations import ablation_latex, ablation_table, ablation_text
+from smmile.analysis.caveats import mark_text, result_caveats
+from smmile.analysis.icl_gain import GainSelection, write_icl_gain
+from smmile.analysis.outcomes import Outcomes, collect_outcomes, saved_outcomes, unjudged_cells
+from smmile.analysis.stats import bootstrap
+from smmile.present.tables import (
     METRIC_ORDER,
     NO_SCORE,
     STRICT,
@@ -42,6 +39,9 @@ from smmile.tables import (
     row_order,
     text_table,
 )
+from smmile.results.jsonl import write_output
+from smmile.results.reader import Result, check_single_dataset, load_results
+from smmile.scoring import record_correct
 from utils import (
     EXIT_USER_ERROR,
     add_bootstrap_args,

@@ -10,9 +10,9 @@ import numpy as np
 import pytest
 from helpers import run_script
 
+from smmile.analysis.stats import paired_bootstrap
 from smmile.data import load_dataset_problems, resolve_source
 from smmile.results.jsonl import read_jsonl
-from smmile.stats import paired_bootstrap
 
 
 def baseline(out: Path, *extra: str) -> subprocess.CompletedProcess:

@@ -11,7 +11,7 @@ import pytest
 from PIL import Image as PILImage
 
 from smmile.errors import UserError
-from smmile.models.api_common import (
+from smmile.models.api.common import (
     REDACTED,
     ApiSettings,
     ImageEncoder,
@@ -22,8 +22,8 @@ from smmile.models.api_common import (
     redact,
     result_id,
 )
-from smmile.models.concurrency import stream_concurrently
-from smmile.models.retry import RetryPolicy
+from smmile.models.api.concurrency import stream_concurrently
+from smmile.models.api.retry import RetryPolicy
 from smmile.types import ImageRef
 
 

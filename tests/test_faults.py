@@ -283,7 +283,7 @@ def damage_pages(path: Path) -> None:
 def test_a_cache_with_damaged_pages_is_refused_with_the_flag_to_rebuild_it(tmp_path):
     from loopback import OllamaServer
 
-    from smmile.judge_cache import FILE_NAME, JudgeCache
+    from smmile.judge.cache import FILE_NAME, JudgeCache
 
     folder = judged_folder(tmp_path)
     with OllamaServer(reply=lambda request: "1") as server:
@@ -312,7 +312,7 @@ def test_a_cache_with_damaged_pages_is_refused_with_the_flag_to_rebuild_it(tmp_p
 
 
 def test_a_judge_reply_with_a_lone_surrogate_is_cached(tmp_path):
-    from smmile.judge_cache import JudgeCache
+    from smmile.judge.cache import JudgeCache
 
     with JudgeCache(tmp_path / "cache.sqlite") as cache:
         cache.store("openai", "judge", "ab" * 32, f"1 {HALF_EMOJI}", 1)

@@ -13,7 +13,7 @@ from loopback.hub import BAD_TOKEN, DOWN, GATED, NO_SUCH_REPO, HubAnswer, StubHu
 from smmile.data import load_dataset_problems, resolve_source
 from smmile.errors import UserError
 from smmile.hub import OFFLINE_HELP, check_access, describe_hub_error
-from smmile.models.families import QWEN, LocalSettings
+from smmile.models.catalog import QWEN, LocalSettings
 
 OFFLINE_WORDS = ("HF_HUB_OFFLINE=1", "--dataset-path", "--model-path")
 

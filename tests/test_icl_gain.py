@@ -11,10 +11,17 @@ import numpy as np
 import pytest
 from helpers import PUBLISHED, run_script
 
+from smmile.analysis.icl_gain import (
+    GainSelection,
+    average_gains,
+    average_lines,
+    gain_latex,
+    icl_gains,
+    write_icl_gain,
+)
+from smmile.analysis.outcomes import Outcomes
+from smmile.analysis.paper import paper_table
 from smmile.errors import UserError
-from smmile.icl_gain import GainSelection, average_gains, average_lines, gain_latex, icl_gains, write_icl_gain
-from smmile.outcomes import Outcomes
-from smmile.paper import paper_table
 from smmile.results.naming import ResultKey
 from smmile.results.reader import load_results
 from smmile.types import ResultRecord

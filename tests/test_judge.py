@@ -14,12 +14,12 @@ import pytest
 from loopback import Fault, OllamaServer, OpenAIServer, Reply
 from loopback.harness import SCRIPTS, records, run_script, script_env
 
-from smmile.judge import JUDGE_PROMPT, judge_prompt, parse_verdict
-from smmile.judge_cache import FILE_NAME, JudgeCache
+from smmile.judge.cache import FILE_NAME, JudgeCache
+from smmile.judge.judging import JUDGE_PROMPT, judge_prompt, parse_verdict
 from smmile.results.jsonl import write_jsonl_atomic
 from smmile.types import ResultRecord
 
-# PROTOCOL.md's judge prompt, spelled out here independently of smmile.judge.
+# PROTOCOL.md's judge prompt, spelled out here independently of smmile.judge.judging.
 PROTOCOL_PROMPT = (
     'A medical AI model is provided with an image and asked the question "{question}". The correct '
     'answer to this question is: "{answer}". The AI model outputs "{response}" as its response. Is '

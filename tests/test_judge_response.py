@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 from helpers import PUBLISHED, record
 
-from smmile.judge import PANDAS_NA_STRINGS, as_read_by_pandas, judge_prompt, judge_texts
+from smmile.judge.judging import PANDAS_NA_STRINGS, as_read_by_pandas, judge_prompt, judge_texts
 from smmile.results.reader import load_results
 from smmile.types import ResultRecord
 

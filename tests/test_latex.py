@@ -10,9 +10,9 @@ import subprocess
 
 import pytest
 
-from smmile.ablation_report import ablation_latex
-from smmile.icl_gain import gain_latex
-from smmile.tables import COLUMNS, latex_escape, latex_table
+from smmile.analysis.ablations import ablation_latex
+from smmile.analysis.icl_gain import gain_latex
+from smmile.present.tables import COLUMNS, latex_escape, latex_table
 
 SPECIALS = "\\&%$#_{}~^"
 HOSTILE = "m\\o&d%e$l#_{x}~y^z"  # a model id holding every special character

@@ -9,7 +9,7 @@ import pytest
 
 from smmile.ablations import Ablation, apply_ablation
 from smmile.data import load_dataset_problems, resolve_source
-from smmile.models.families import QWEN, LocalSettings
+from smmile.models.catalog import QWEN, LocalSettings
 from smmile.models.transformers_backend import TransformersBackend
 from smmile.prompts import build_prompt, get_profile
 from smmile.results.jsonl import read_jsonl

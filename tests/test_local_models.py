@@ -13,7 +13,7 @@ from PIL import Image as PILImage
 
 from smmile.data import load_dataset_problems, resolve_source
 from smmile.errors import UserError
-from smmile.models.families import (
+from smmile.models.catalog import (
     FAMILIES,
     LLAMA32_VISION,
     LLAVA_MODELS,

@@ -11,7 +11,7 @@ import pytest
 from helpers import run_script as run_subprocess
 
 from smmile.data import load_dataset_problems, resolve_source
-from smmile.models.families import (
+from smmile.models.catalog import (
     LLAMA32_VISION,
     LLAVA_MODELS,
     LLAVAMED,
@@ -20,9 +20,9 @@ from smmile.models.families import (
     QWEN,
     LocalModel,
 )
+from smmile.present.tables import display_name
 from smmile.prompts import EXTRACTION_FAILED, INVALID_PREFIX
 from smmile.results.jsonl import read_jsonl
-from smmile.tables import display_name
 from utils import EXIT_USER_ERROR, run_script
 
 # the module's fixture runs 32 tiny-model runs: more time than one test's default on a loaded machine

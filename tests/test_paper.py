@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 from helpers import PUBLISHED, ROOT, record, run_script
 
-from smmile.paper import paper_table, paper_tables
-from smmile.paper_compare import (
+from smmile.analysis.paper import paper_table, paper_tables
+from smmile.analysis.paper_compare import (
     AGREES,
     DIFFERS,
     INCOMPLETE,
@@ -21,8 +21,8 @@ from smmile.paper_compare import (
     compare,
     compare_cell,
 )
-from smmile.paper_present import combined_latex, comparison_text
-from smmile.tables import COLUMNS
+from smmile.present.paper import combined_latex, comparison_text
+from smmile.present.tables import COLUMNS
 
 SHARED_TABLES = PUBLISHED.parent / "paper_tables.json"
 needs_published = pytest.mark.skipif(not PUBLISHED.is_dir(), reason="published results not available")
@@ -336,7 +336,7 @@ def test_the_report_of_a_partial_run_marks_no_difference(tmp_path):
 
 
 def test_another_judge_is_named(tmp_path):
-    from smmile.paper_cells import our_cells
+    from smmile.analysis.paper_cells import our_cells
     from smmile.results.reader import load_results
 
     _write(tmp_path, "result_qwen7B_ICL_open.jsonl", [record(f"p{i}") for i in range(3)])

@@ -13,10 +13,8 @@ from loopback import AnthropicServer, Fault, OllamaServer, OpenAIServer
 from loopback.harness import demo, records
 
 from smmile.models.anthropic_backend import AnthropicBackend
-from smmile.models.api_common import ApiSettings
-from smmile.models.ollama_backend import OllamaBackend
-from smmile.models.openai_backend import OpenAIBackend, OpenAIService
-from smmile.models.retry import (
+from smmile.models.api.common import ApiSettings
+from smmile.models.api.retry import (
     AUTH,
     NOT_FOUND,
     PERMANENT,
@@ -28,6 +26,8 @@ from smmile.models.retry import (
     classify,
     retry_after_s,
 )
+from smmile.models.ollama_backend import OllamaBackend
+from smmile.models.openai_backend import OpenAIBackend, OpenAIService
 from smmile.runner import RunConfig, run_model
 
 FAST = {"retry-after-ms": "5"}

@@ -8,11 +8,11 @@ import pytest
 from loopback import AnthropicServer, Fault, OllamaServer, OpenAIServer, Reply
 from loopback.harness import demo, records, run_on_demo, run_script, script_env
 
-from smmile.judge import Judge, make_judge_backend, prompt_hash
-from smmile.judge_cache import JudgeCache
-from smmile.models.api_common import ApiSettings
+from smmile.judge.cache import JudgeCache
+from smmile.judge.judging import Judge, make_judge_backend, prompt_hash
+from smmile.models.api.common import ApiSettings
+from smmile.models.api.retry import FailureStreak, RetryPolicy, ServiceRefused
 from smmile.models.openai_backend import OpenAIBackend, OpenAIService
-from smmile.models.retry import FailureStreak, RetryPolicy, ServiceRefused
 from smmile.runner import RunConfig, run_model
 
 KEY = "sk-loopback-stop-5d2e"

@@ -5,8 +5,15 @@ import math
 import numpy as np
 import pytest
 
-from smmile.stats import BootstrapResult, bootstrap
-from smmile.tables import comparison_table, display_name, latex_name, latex_table, row_order, text_table
+from smmile.analysis.stats import BootstrapResult, bootstrap
+from smmile.present.tables import (
+    comparison_table,
+    display_name,
+    latex_name,
+    latex_table,
+    row_order,
+    text_table,
+)
 
 # --- bootstrap ---------------------------------------------------------------------------------
 

@@ -1,4 +1,4 @@
-"""stratify.py and smmile.stratification: the per-flag accuracy of PROTOCOL.md's schema."""
+"""stratify.py and smmile.analysis.stratification: the per-flag accuracy of PROTOCOL.md's schema."""
 
 from __future__ import annotations
 
@@ -11,11 +11,7 @@ from pathlib import Path
 import pytest
 from helpers import PUBLISHED, run_script
 
-from smmile.data import load_dataset_problems, resolve_source
-from smmile.errors import UserError
-from smmile.results.reader import check_single_dataset, load_results
-from smmile.runner import context_metadata
-from smmile.stratification import (
+from smmile.analysis.stratification import (
     collect_scored,
     context_flags,
     stratification_table,
@@ -23,6 +19,10 @@ from smmile.stratification import (
     stratify,
     value_key,
 )
+from smmile.data import load_dataset_problems, resolve_source
+from smmile.errors import UserError
+from smmile.results.reader import check_single_dataset, load_results
+from smmile.runner import context_metadata
 from smmile.types import Problem, ResultRecord, Triplet
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -10,9 +10,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
-from .errors import UserError
-from .seeding import problem_rng
-from .types import Problem, Triplet, base_problem_id
+from smmile.errors import UserError
+from smmile.seeding import problem_rng
+from smmile.types import Problem, Triplet, base_problem_id
 
 ICL_ORDERS = ("given", "reversed", "shuffled", "relevant-last", "relevant-first")
 KEEP = ("last", "first")

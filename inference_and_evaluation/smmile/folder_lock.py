@@ -14,8 +14,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from .errors import UserError
-from .results.manifest import utc_now
+from smmile.errors import UserError
+from smmile.results.manifest import utc_now
 
 
 @contextmanager

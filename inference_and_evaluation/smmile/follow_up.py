@@ -11,10 +11,10 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from .models.base import Backend
-from .prompts import EXTRACTION_FAILED, Profile, extract_option
-from .prompts.templates import FOLLOW_UP_JOIN
-from .types import Message, Prompt, Response, Text
+from smmile.models.base import Backend
+from smmile.prompts import EXTRACTION_FAILED, Profile, extract_option
+from smmile.prompts.templates import FOLLOW_UP_JOIN
+from smmile.types import Message, Prompt, Response, Text
 
 
 def needs_follow_up(profile: Profile, prompt: Prompt, response: Response) -> bool:

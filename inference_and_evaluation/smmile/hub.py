@@ -14,7 +14,7 @@ from __future__ import annotations
 import os
 import socket
 
-from .errors import UserError
+from smmile.errors import UserError
 
 OFFLINE_HELP = (
     "to work offline set HF_HUB_OFFLINE=1 (uses what an earlier download left in the cache), "

@@ -17,19 +17,19 @@ from typing import Any
 
 from tqdm import tqdm
 
-from .ablations import Ablation, apply_ablation, example_label
-from .data import LoadedDataset
-from .data.validation import check_icl_examples
-from .errors import raise_if_stop_requested
-from .follow_up import with_follow_up
-from .models.base import Backend, LoadedModel
-from .prompts import Profile, build_prompt, get_profile, select_option
-from .results.identity import RunIdentity, check_resume, dataset_content, shown_content
-from .results.manifest import environment, read_manifest, scrub, utc_now, write_manifest
-from .results.naming import ResultKey
-from .results.store import ResultStore, kept_records
-from .sharding import Shard, in_shard
-from .types import Problem, Prompt, Response, ResultRecord
+from smmile.ablations import Ablation, apply_ablation, example_label
+from smmile.data import LoadedDataset
+from smmile.data.validation import check_icl_examples
+from smmile.errors import raise_if_stop_requested
+from smmile.follow_up import with_follow_up
+from smmile.models.base import Backend, LoadedModel
+from smmile.prompts import Profile, build_prompt, get_profile, select_option
+from smmile.results.identity import RunIdentity, check_resume, dataset_content, shown_content
+from smmile.results.manifest import environment, read_manifest, scrub, utc_now, write_manifest
+from smmile.results.naming import ResultKey
+from smmile.results.store import ResultStore, kept_records
+from smmile.sharding import Shard, in_shard
+from smmile.types import Problem, Prompt, Response, ResultRecord
 
 
 @dataclass

@@ -6,11 +6,11 @@ import string
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from .prompts.extract import EXTRACTION_FAILED, INVALID_PREFIX
-from .types import ResultRecord
+from smmile.prompts.extract import EXTRACTION_FAILED, INVALID_PREFIX
+from smmile.types import ResultRecord
 
 if TYPE_CHECKING:
-    from .results.reader import Result
+    from smmile.results.reader import Result
 
 METRICS = ("EM", "MCQA")
 MISSING = "nan"  # what the authors' pandas code turned an empty answer into

@@ -6,7 +6,7 @@ import hashlib
 import os
 from collections.abc import Mapping
 
-from .errors import UserError
+from smmile.errors import UserError
 
 Shard = tuple[int, int]
 

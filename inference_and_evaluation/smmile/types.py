@@ -49,7 +49,7 @@ class ImageRef:
 
     def open(self):
         """The decoded image as an RGB PIL image, EXIF orientation applied (data.images.decode_rgb)."""
-        from .data.images import decode_rgb
+        from smmile.data.images import decode_rgb
 
         return decode_rgb(self.read_bytes())
 

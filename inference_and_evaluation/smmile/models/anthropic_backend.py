@@ -17,10 +17,10 @@ import os
 from collections.abc import Mapping
 from typing import Any
 
-from ..errors import UserError
-from ..types import Image, Prompt, Response, Text
-from .api_common import ApiBackend, ApiSettings, ImageLimits, public_url
-from .retry import EVENT_HOOKS, MalformedReply, parsed
+from smmile.errors import UserError
+from smmile.models.api.common import ApiBackend, ApiSettings, ImageLimits, public_url
+from smmile.models.api.retry import EVENT_HOOKS, MalformedReply, parsed
+from smmile.types import Image, Prompt, Response, Text
 
 ANTHROPIC_LIMITS = ImageLimits(
     max_b64_chars=5 * 1024 * 1024, max_side=8000, many_images=20, many_max_side=2000, max_images=100

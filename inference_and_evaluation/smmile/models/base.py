@@ -7,7 +7,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from ..types import Prompt, Response
+from smmile.types import Prompt, Response
 
 
 @dataclass(frozen=True)

@@ -7,9 +7,9 @@ from collections import Counter
 from collections.abc import Sequence
 from typing import Any
 
-from ..seeding import problem_rng
-from ..types import Prompt, Response
-from .base import Backend, LoadedModel
+from smmile.models.base import Backend, LoadedModel
+from smmile.seeding import problem_rng
+from smmile.types import Prompt, Response
 
 BASELINES = ("random", "majority")
 

@@ -13,9 +13,9 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from ..errors import UserError
-from ..hub import check_access, describe_hub_error
-from .families import Family
+from smmile.errors import UserError
+from smmile.hub import check_access, describe_hub_error
+from smmile.models.catalog import Family
 
 MODEL_PATH_HINT = "download it where the hub is reachable and pass --model-path DIR"
 

@@ -13,9 +13,9 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from ..types import Image, Prompt, Response
-from .api_common import ApiBackend, ApiSettings, public_url
-from .retry import EVENT_HOOKS, parsed
+from smmile.models.api.common import ApiBackend, ApiSettings, public_url
+from smmile.models.api.retry import EVENT_HOOKS, parsed
+from smmile.types import Image, Prompt, Response
 
 DEFAULT_HOST = "http://localhost:11434"
 

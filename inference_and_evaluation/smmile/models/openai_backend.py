@@ -19,10 +19,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from ..errors import UserError
-from ..types import Image, Prompt, Response, Text
-from .api_common import ApiBackend, ApiSettings, ImageLimits, public_url, sampling
-from .retry import EVENT_HOOKS, MalformedReply, parsed
+from smmile.errors import UserError
+from smmile.models.api.common import ApiBackend, ApiSettings, ImageLimits, public_url, sampling
+from smmile.models.api.retry import EVENT_HOOKS, MalformedReply, parsed
+from smmile.types import Image, Prompt, Response, Text
 
 AZURE_DEFAULT_API_VERSION = "2024-05-01-preview"
 PLACEHOLDER_KEY = "EMPTY"  # what OpenAI-compatible servers without authentication accept

@@ -1,6 +1,6 @@
 """One transformers backend for every open-weight model family of the paper.
 
-A `Family` (smmile.models.families) declares what differs between families; everything else is
+A `Family` (smmile.models.catalog) declares what differs between families; everything else is
 shared: loading (`from_pretrained` from the hub id or `--model-path`), rendering the neutral
 Prompt into the processor's chat format, left-padded batches sorted by length, greedy decoding of
 the new tokens only, and turning failures into error responses.
@@ -30,12 +30,12 @@ from typing import Any
 
 import torch
 
-from ..errors import UserError
-from ..fingerprint import config_fingerprint, folder_fingerprint
-from ..prompts import render_mistral_instruct
-from ..types import Image, Prompt, Response, Text
-from .base import Backend, LoadedModel
-from .families import LocalModel, LocalSettings
+from smmile.errors import UserError
+from smmile.fingerprint import config_fingerprint, folder_fingerprint
+from smmile.models.base import Backend, LoadedModel
+from smmile.models.catalog import LocalModel, LocalSettings
+from smmile.prompts import render_mistral_instruct
+from smmile.types import Image, Prompt, Response, Text
 
 TORCH_DTYPES = {"bfloat16": torch.bfloat16, "float16": torch.float16, "float32": torch.float32}
 MAX_ERROR_CHARS = 500
@@ -134,7 +134,7 @@ class TransformersBackend(Backend):
         then the processor (a chat family needs a chat template), then the weights."""
         import transformers
 
-        from .checkpoints import check_family, check_hub_model, check_processor, load_step
+        from smmile.models.checkpoints import check_family, check_hub_model, check_processor, load_step
 
         model_cls = getattr(transformers, self.family.model_class, None)
         if model_cls is None:

@@ -15,8 +15,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from ..types import Mcqa
-from .extract_robust import ROBUST, RobustExtractor
+from smmile.prompts.extract_robust import ROBUST, RobustExtractor
+from smmile.types import Mcqa
 
 EXTRACTION_FAILED = "EXTRACTION_FAILED"
 INVALID_PREFIX = "INVALID_OPTION:"

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import string
 
-from ..seeding import problem_rng
-from ..types import Mcqa, Problem
+from smmile.seeding import problem_rng
+from smmile.types import Mcqa, Problem
 
 OPTION_STYLES: tuple[str, ...] = ("shuffled", "medr1")
 LETTERS = string.ascii_uppercase

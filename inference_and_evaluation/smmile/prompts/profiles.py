@@ -8,9 +8,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-from .extract import EXTRACTORS, LENIENT, LENIENT_API, LENIENT_ECHO, MEDR1, ROBUST, STRICT, Extractor
-from .extract_robust import RobustExtractor
-from .templates import F1, S1, S2
+from smmile.prompts.extract import (
+    EXTRACTORS,
+    LENIENT,
+    LENIENT_API,
+    LENIENT_ECHO,
+    MEDR1,
+    ROBUST,
+    STRICT,
+    Extractor,
+)
+from smmile.prompts.extract_robust import RobustExtractor
+from smmile.prompts.templates import F1, S1, S2
 
 PROTOCOLS: tuple[str, ...] = ("paper", "unified")
 

@@ -2,10 +2,22 @@
 
 from __future__ import annotations
 
-from ..types import MODES, TASK_FORMATS, Image, ImageRef, Mcqa, Message, Part, Problem, Prompt, Text, Triplet
-from . import templates as t
-from .options import build_mcqa, format_options
-from .profiles import Profile
+from smmile.prompts import templates as t
+from smmile.prompts.options import build_mcqa, format_options
+from smmile.prompts.profiles import Profile
+from smmile.types import (
+    MODES,
+    TASK_FORMATS,
+    Image,
+    ImageRef,
+    Mcqa,
+    Message,
+    Part,
+    Problem,
+    Prompt,
+    Text,
+    Triplet,
+)
 
 
 def _image(triplet: Triplet, problem_id: str) -> ImageRef:

@@ -13,8 +13,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cache
 
-from ..data.loading import DEMO_DIR, DEMO_ID, HUB_IDS
-from ..types import base_problem_id
+from smmile.data.loading import DEMO_DIR, DEMO_ID, HUB_IDS
+from smmile.types import base_problem_id
 
 SMMILE, SMMILE_PP, DEMO = "SMMILE", "SMMILE++", "demo"
 PROBLEM_COUNTS = {SMMILE: 111, SMMILE_PP: 1038, DEMO: 12}  # problems in each dataset

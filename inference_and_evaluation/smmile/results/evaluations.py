@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .naming import ResultKey, parse_result_name
+from smmile.results.naming import ResultKey, parse_result_name
 
 EM_SUFFIX = "_evaluation.json"
 STRICT_SUFFIX = "_evaluation_strict.json"

@@ -14,10 +14,10 @@ from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any, ClassVar
 
-from ..ablations import Ablation
-from ..errors import UserError
-from ..fingerprint import digest
-from ..types import Problem, ResultRecord, Triplet
+from smmile.ablations import Ablation
+from smmile.errors import UserError
+from smmile.fingerprint import digest
+from smmile.types import Problem, ResultRecord, Triplet
 
 IDENTITY_VERSION = 1
 _ABLATION_SETTINGS = frozenset(f.name for f in fields(Ablation))

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..errors import FileProblem
+from smmile.errors import FileProblem
 
 
 def _current_umask() -> int:

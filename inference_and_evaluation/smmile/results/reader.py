@@ -16,14 +16,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..errors import FileProblem, UserError
-from ..scoring import is_error
-from ..types import ResultRecord
-from .datasets import ORDER as DATASET_ORDER
-from .datasets import PROBLEM_COUNTS, DatasetOf, dataset_of, record_dataset
-from .jsonl import read_jsonl
-from .naming import ResultFile, ResultKey, looks_like_result, parse_result_name
-from .schema import record_from_json
+from smmile.errors import FileProblem, UserError
+from smmile.results.datasets import ORDER as DATASET_ORDER
+from smmile.results.datasets import PROBLEM_COUNTS, DatasetOf, dataset_of, record_dataset
+from smmile.results.jsonl import read_jsonl
+from smmile.results.naming import ResultFile, ResultKey, looks_like_result, parse_result_name
+from smmile.results.schema import record_from_json
+from smmile.scoring import is_error
+from smmile.types import ResultRecord
 
 # MedVLM-R1's MCQA file spells these columns its own way.
 COLUMN_ALIASES = {

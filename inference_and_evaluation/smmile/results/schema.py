@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import asdict, fields
 from typing import Any
 
-from ..types import ResultRecord
+from smmile.types import ResultRecord
 
 FIELD_NAMES = tuple(f.name for f in fields(ResultRecord))
 

@@ -13,9 +13,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import IO
 
-from ..errors import FileProblem, UserError
-from ..types import ResultRecord
-from .jsonl import (
+from smmile.errors import FileProblem, UserError
+from smmile.results.jsonl import (
     JsonlContent,
     cannot_write,
     dumps,
@@ -24,7 +23,8 @@ from .jsonl import (
     writable_folder,
     write_jsonl_atomic,
 )
-from .schema import record_from_json, record_to_json
+from smmile.results.schema import record_from_json, record_to_json
+from smmile.types import ResultRecord
 
 
 def latest_per_problem(records: list[ResultRecord]) -> dict[str, ResultRecord]:

@@ -14,18 +14,18 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .caveats import LEGEND, Caveats, legend_lines
-from .errors import FileProblem, UserError
-from .outcomes import JUDGE_SUFFIX, collect_outcomes, judge_verdicts, unjudged_cells
-from .paper import PaperTable
-from .paper_compare import TOLERANCE
-from .results.reader import Result
-from .scoring import is_error, metric_for, record_correct
-from .stats import bootstrap
-from .stratification import CONTEXT_FLAGS, SPECIALITY, value_key, value_order
-from .tables import COLUMNS, NO_SCORE, display_name, row_order
-from .thumbnails import TooLarge, make_thumbnail
-from .types import ImageRef, Problem, ResultRecord
+from smmile.analysis.caveats import LEGEND, Caveats, legend_lines
+from smmile.analysis.outcomes import JUDGE_SUFFIX, collect_outcomes, judge_verdicts, unjudged_cells
+from smmile.analysis.paper import PaperTable
+from smmile.analysis.paper_compare import TOLERANCE
+from smmile.analysis.stats import bootstrap
+from smmile.analysis.stratification import CONTEXT_FLAGS, SPECIALITY, value_key, value_order
+from smmile.errors import FileProblem, UserError
+from smmile.present.tables import COLUMNS, NO_SCORE, display_name, row_order
+from smmile.present.thumbnails import TooLarge, make_thumbnail
+from smmile.results.reader import Result
+from smmile.scoring import is_error, metric_for, record_correct
+from smmile.types import ImageRef, Problem, ResultRecord
 
 THUMB_SIZE = 320
 RESPONSE_LIMIT = 2000
@@ -638,7 +638,7 @@ def write_report(
 
     Returns the number of problems shown and warning lines.
     """
-    from .results.jsonl import write_atomic
+    from smmile.results.jsonl import write_atomic
 
     out = Path(out)
     views, notes = build_views(results, folder, problems)

@@ -31,7 +31,7 @@ from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
-from ..errors import UserError
+from smmile.errors import UserError
 
 T = TypeVar("T")
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from .outcomes import Outcomes, paired
-from .stats import paired_bootstrap
-from .tables import METRIC_ORDER, display_name, grid, latex_escape, latex_name, row_order
+from smmile.analysis.outcomes import Outcomes, paired
+from smmile.analysis.stats import paired_bootstrap
+from smmile.present.tables import METRIC_ORDER, display_name, grid, latex_escape, latex_name, row_order
 
 AblationTable = dict[str, dict[str, dict[str, dict[str, Any]]]]  # model -> tag -> metric -> cell
 

@@ -22,13 +22,13 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..data.images import oriented
-from ..errors import UserError
-from ..redaction import REDACTED, public_url, redact  # noqa: F401 (the backends import them here)
-from ..types import Image, ImageRef, Prompt, Response
-from .base import Backend, LoadedModel
-from .concurrency import stream_concurrently
-from .retry import FailureStreak, RetryPolicy
+from smmile.data.images import oriented
+from smmile.errors import UserError
+from smmile.models.api.concurrency import stream_concurrently
+from smmile.models.api.retry import FailureStreak, RetryPolicy
+from smmile.models.base import Backend, LoadedModel
+from smmile.redaction import REDACTED, public_url, redact  # noqa: F401 (the backends import them here)
+from smmile.types import Image, ImageRef, Prompt, Response
 
 MAX_ERROR_CHARS = 600
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"

@@ -14,12 +14,12 @@ from typing import Any
 
 import numpy as np
 
-from .caveats import Caveats, result_caveats, saved_caveats
-from .errors import FileProblem
-from .results.evaluations import EM_SUFFIX, read_evaluations
-from .results.naming import ResultKey, parse_result_name
-from .results.reader import Result
-from .scoring import metric_for, record_correct
+from smmile.analysis.caveats import Caveats, result_caveats, saved_caveats
+from smmile.errors import FileProblem
+from smmile.results.evaluations import EM_SUFFIX, read_evaluations
+from smmile.results.naming import ResultKey, parse_result_name
+from smmile.results.reader import Result
+from smmile.scoring import metric_for, record_correct
 
 VERDICTS = {100.0: 1, 0.0: 0}
 JUDGE_SUFFIX = "_evaluationllm.json"

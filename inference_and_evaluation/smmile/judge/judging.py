@@ -23,14 +23,14 @@ from typing import TYPE_CHECKING, Any
 
 from tqdm import tqdm
 
-from .judge_cache import JudgeCache
-from .models.base import Backend
-from .scoring import MISSING, as_text, evaluation_json, is_error
-from .types import Message, Prompt, ResultRecord, Text
+from smmile.judge.cache import JudgeCache
+from smmile.models.base import Backend
+from smmile.scoring import MISSING, as_text, evaluation_json, is_error
+from smmile.types import Message, Prompt, ResultRecord, Text
 
 if TYPE_CHECKING:
-    from .models.api_common import ApiSettings
-    from .results.reader import Result
+    from smmile.models.api.common import ApiSettings
+    from smmile.results.reader import Result
 
 JUDGE_PROMPT = (
     'A medical AI model is provided with an image and asked the question "{question}". '
@@ -221,11 +221,11 @@ def incomplete_evaluation(
 def make_judge_backend(kind: str, model: str, base_url: str | None, settings: ApiSettings) -> Backend:
     """The judge's backend: ollama (`base_url` = its host) or any OpenAI-compatible server."""
     if kind == "ollama":
-        from .models.ollama_backend import OllamaBackend
+        from smmile.models.ollama_backend import OllamaBackend
 
         return OllamaBackend(model, host=base_url, settings=settings)
     if kind == "openai":
-        from .models.openai_backend import OpenAIBackend, OpenAIService
+        from smmile.models.openai_backend import OpenAIBackend, OpenAIService
 
         return OpenAIBackend(model, OpenAIService.from_env(base_url), settings)
     raise ValueError(f"unknown judge backend {kind!r}; expected one of {', '.join(JUDGE_BACKENDS)}")

@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from .paper import EXPERT, PaperTable
+from smmile.analysis.paper import EXPERT, PaperTable
 
 PAPER_JUDGE = "ollama:llama3.3"  # the paper's LLM judge (backend:model)
 TOLERANCE = 0.5  # points

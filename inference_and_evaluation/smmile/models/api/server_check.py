@@ -10,8 +10,8 @@ except that a refused key (401/403) stops the run too.
 
 from __future__ import annotations
 
-from .errors import UserError
-from .models.api_common import error_text, public_url
+from smmile.errors import UserError
+from smmile.models.api.common import error_text, public_url
 
 PREFLIGHT_TIMEOUT_S = 20.0
 
@@ -29,7 +29,7 @@ def check_ollama(
     import httpx
     import ollama
 
-    from .models.ollama_backend import ollama_host
+    from smmile.models.ollama_backend import ollama_host
 
     url = ollama_host(host)
     where = public_url(url)
@@ -53,7 +53,7 @@ def check_ollama(
 def check_openai(base_url: str | None, timeout: float, role: str = JUDGE[0], flag: str = JUDGE[1]) -> None:
     import openai
 
-    from .models.openai_backend import OpenAIService
+    from smmile.models.openai_backend import OpenAIService
 
     service = OpenAIService.from_env(base_url)
     common = {"max_retries": 0, "timeout": timeout}

@@ -22,13 +22,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .caveats import LEGEND, legend_lines, mark_text
-from .errors import UserError
-from .outcomes import Outcomes, collect_outcomes, paired
-from .results.jsonl import write_output
-from .results.reader import Result, check_single_dataset
-from .stats import paired_bootstrap
-from .tables import METRIC_ORDER, display_name, grid, latex_escape, latex_name, row_order
+from smmile.analysis.caveats import LEGEND, legend_lines, mark_text
+from smmile.analysis.outcomes import Outcomes, collect_outcomes, paired
+from smmile.analysis.stats import paired_bootstrap
+from smmile.errors import UserError
+from smmile.present.tables import METRIC_ORDER, display_name, grid, latex_escape, latex_name, row_order
+from smmile.results.jsonl import write_output
+from smmile.results.reader import Result, check_single_dataset
 
 Gains = dict[str, dict[str, dict[str, Any]]]  # model -> metric -> cell
 MISSING = "-"
@@ -293,7 +293,7 @@ def write_icl_gain(
         write_output(folder / "icl_gain.tex", gain_latex(gains, selection))
         print(f"ICL gain table written to {folder / 'icl_gain.tex'}")
     if figures_dir is not None:
-        from .plots import accuracy_figure, figure_stem, icl_gain_figure
+        from smmile.present.plots import accuracy_figure, figure_stem, icl_gain_figure
 
         drawn: list[Path] = []
         if cells:

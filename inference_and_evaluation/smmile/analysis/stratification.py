@@ -13,13 +13,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .caveats import LEGEND, legend_lines, mark_text, result_caveats
-from .errors import FileProblem, UserError
-from .outcomes import JUDGE_SUFFIX, judge_verdicts
-from .results.reader import Result
-from .scoring import record_correct
-from .tables import MODE_ORDER, display_name, grid, row_order
-from .types import Problem, ResultRecord
+from smmile.analysis.caveats import LEGEND, legend_lines, mark_text, result_caveats
+from smmile.analysis.outcomes import JUDGE_SUFFIX, judge_verdicts
+from smmile.errors import FileProblem, UserError
+from smmile.present.tables import MODE_ORDER, display_name, grid, row_order
+from smmile.results.reader import Result
+from smmile.scoring import record_correct
+from smmile.types import Problem, ResultRecord
 
 EVAL_TYPES: dict[str, str] = {"em": "EM", "llm": "LLM", "mcqa": "MCQA"}  # eval type -> metric
 CONTEXT_FLAGS = ("flag_num_ICL", "flag_first_ICL_match_problem", "flag_last_ICL_match_problem")

@@ -13,9 +13,9 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from .errors import FileProblem
-from .results.jsonl import valid_utf8
-from .results.manifest import utc_now
+from smmile.errors import FileProblem
+from smmile.results.jsonl import valid_utf8
+from smmile.results.manifest import utc_now
 
 FILE_NAME = "judge_cache.sqlite"
 _CHUNK = 500  # host parameters per lookup, well under sqlite's limit
@@ -61,7 +61,7 @@ def sqlite_problem(path: Path, exc: sqlite3.Error) -> FileProblem:
 
 def set_aside(path: Path) -> Path | None:
     """Move a cache (with its -wal and -shm files) aside under a backup name; None if there was none."""
-    from .results.store import keep_previous
+    from smmile.results.store import keep_previous
 
     if not path.exists():
         return None

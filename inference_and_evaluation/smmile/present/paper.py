@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from .paper import PaperTable
-from .paper_compare import DIFFERS, INCOMPLETE, NEW, NOT_RUN, CellComparison, Comparison
-from .tables import COLUMNS, display_name, grid, latex_table
+from smmile.analysis.paper import PaperTable
+from smmile.analysis.paper_compare import DIFFERS, INCOMPLETE, NEW, NOT_RUN, CellComparison, Comparison
+from smmile.present.tables import COLUMNS, display_name, grid, latex_table
 
 DASH = "-"
 

@@ -14,8 +14,8 @@ from typing import Any
 
 import numpy as np
 
-from .errors import UserError
-from .tables import METRIC_ORDER, MODE_ORDER, display_name, row_order
+from smmile.errors import UserError
+from smmile.present.tables import METRIC_ORDER, MODE_ORDER, display_name, row_order
 
 FORMATS = ("png", "pdf")
 MODE_STYLE = {"0-shot": {"color": "#8c8c8c", "marker": "o"}, "ICL": {"color": "#1f5fa8", "marker": "s"}}
@@ -177,7 +177,7 @@ def stratification_heatmap(
     flag); grey where a model has no problem with that value."""
     from matplotlib import colormaps
 
-    from .stratification import flag_values, row_label, table_flags
+    from smmile.analysis.stratification import flag_values, row_label, table_flags
 
     labels = list(table)
     columns = [(flag, value) for flag in table_flags(table) for value in flag_values(table, flag)]

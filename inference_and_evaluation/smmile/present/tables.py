@@ -11,7 +11,7 @@ from collections import Counter
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from .caveats import LEGEND, legend_lines, mark_text
+from smmile.analysis.caveats import LEGEND, legend_lines, mark_text
 
 Cells = Mapping[str, Mapping[str, Mapping[str, Mapping[str, Any]]]]
 

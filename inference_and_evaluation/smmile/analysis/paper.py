@@ -17,7 +17,7 @@ from importlib import resources
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from .results.reader import Result
+    from smmile.results.reader import Result
 
 DATA_FILE = "paper_tables.json"
 EXPERT = "Expert"
@@ -107,8 +107,8 @@ def dataset_of_records(ids: set[str], problem_ids: list[str]) -> str:
     """The paper dataset that results with these record dataset ids and problem ids come from:
     "augmented" when the problems are SMMILE++ permutations (`<uuid>_perm_<k>`), "demo" for the
     bundled demo, else "smmile"."""
-    from .data.loading import DEMO_ID
-    from .types import base_problem_id
+    from smmile.data.loading import DEMO_ID
+    from smmile.types import base_problem_id
 
     if DEMO_ID in ids:
         return "demo"

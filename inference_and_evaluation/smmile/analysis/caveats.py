@@ -10,12 +10,12 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from .results.datasets import dataset_of
-from .scoring import is_error, unreadable_counts
+from smmile.results.datasets import dataset_of
+from smmile.scoring import is_error, unreadable_counts
 
 if TYPE_CHECKING:
-    from .results.evaluations import SavedEvaluation
-    from .results.reader import Result
+    from smmile.results.evaluations import SavedEvaluation
+    from smmile.results.reader import Result
 
 LEGEND: dict[str, str] = {
     "a": "incomplete: fewer problems than the dataset has, a shard file missing, or records the judge "

@@ -6,11 +6,11 @@ import json
 from collections.abc import Sequence
 from pathlib import Path
 
-from .outcomes import JUDGE_SUFFIX, collect_outcomes
-from .paper_compare import OurCell
-from .results.reader import Result
-from .scoring import is_error
-from .stats import bootstrap
+from smmile.analysis.outcomes import JUDGE_SUFFIX, collect_outcomes
+from smmile.analysis.paper_compare import OurCell
+from smmile.analysis.stats import bootstrap
+from smmile.results.reader import Result
+from smmile.scoring import is_error
 
 
 def our_cells(

@@ -19,10 +19,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ..errors import UserError
+from smmile.errors import UserError
 
 if TYPE_CHECKING:
-    from .base import Backend
+    from smmile.models.base import Backend
 
 CALL_STYLES = ("chat", "mistral_inst")
 DTYPES = ("auto", "bfloat16", "float16", "float32")
@@ -212,7 +212,7 @@ def backend_factory(model: LocalModel, settings: LocalSettings) -> Callable[[], 
     """A callable that builds the model's backend (importing torch and transformers only then)."""
 
     def make() -> Backend:
-        from .transformers_backend import TransformersBackend
+        from smmile.models.transformers_backend import TransformersBackend
 
         return TransformersBackend(model, settings)
 
@@ -240,7 +240,7 @@ def local_backends(
             raise UserError(f"--model-path {args.model_path}: no such folder")
     name = getattr(args, "name", None)
     if name is not None:
-        from .api_common import check_result_id
+        from smmile.models.api.common import check_result_id
 
         _one_model("--name", "names one result", models)
         check_result_id(name)
