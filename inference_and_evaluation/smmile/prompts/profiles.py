@@ -30,8 +30,6 @@ _CHOICES: dict[str, tuple[object, ...]] = {
     "conversation": ("chat", "medr1", "textonly"),
     "mcqa_template": ("T1", "T2", "T2L", "medr1", "textonly"),
     "option_style": ("shuffled", "medr1"),
-    "chat_format": ("native", "mistral_inst"),
-    "baseline": (None, "random", "majority"),
 }
 
 
@@ -49,11 +47,9 @@ class Profile:
     option_style: "shuffled" (`L. answer` lines, shuffled per problem) or "medr1" (`L) answer`, in
     letter order). extractor: how MCQA replies are read (an `Extractor`: its markers, rules and when
     the option-text fallback runs; the unified protocol's robust one).
-    chat_format: "native" (the model's own chat template) or "mistral_inst" (`[INST] ... [/INST]`).
     mcqa_follow_up: a second request sent when nothing can be read in an MCQA reply (text-only: F1),
     or None. request_options: extra request fields an API backend sends (GPT-4o: logprobs).
     temperature: sampling temperature; None leaves the backend's default (sampling on).
-    baseline: "random" / "majority" for the two baselines, else None.
     """
 
     name: str
@@ -66,12 +62,10 @@ class Profile:
     mcqa_template: str = "T1"
     option_style: str = "shuffled"
     extractor: Extractor | RobustExtractor = LENIENT
-    chat_format: str = "native"
     mcqa_follow_up: str | None = None
     request_options: tuple[tuple[str, object], ...] = ()
     temperature: float | None = 0.0
     max_new_tokens: int = 512
-    baseline: str | None = None
 
     def __post_init__(self) -> None:
         for name, allowed in _CHOICES.items():
@@ -129,7 +123,7 @@ def _paper_profiles() -> dict[str, Profile]:
             "medgemma_4b": Profile(
                 name="medgemma_4b", system_prompt=S1, text_first=True, mcqa_template="T2", extractor=STRICT
             ),
-            "llavamed": Profile(name="llavamed", chat_format="mistral_inst"),
+            "llavamed": Profile(name="llavamed"),
             "claude-3-7-sonnet": Profile(
                 name="claude-3-7-sonnet", system_prompt=S2, text_first=True, extractor=LENIENT_API
             ),
@@ -149,8 +143,8 @@ def _paper_profiles() -> dict[str, Profile]:
                 mcqa_follow_up=F1,
                 temperature=None,
             ),
-            "random": Profile(name="random", baseline="random"),
-            "majority": Profile(name="majority", baseline="majority"),
+            "random": Profile(name="random"),
+            "majority": Profile(name="majority"),
         }
     )
     return profiles
@@ -159,7 +153,7 @@ def _paper_profiles() -> dict[str, Profile]:
 PAPER_PROFILES: dict[str, Profile] = _paper_profiles()
 
 # What the unified protocol keeps from a paper profile: facts about the model, not prompt choices.
-_MODEL_FACTS = ("chat_format", "baseline", "max_new_tokens")
+_MODEL_FACTS = ("max_new_tokens",)
 _TEXT_ONLY_FACTS = ("images", "conversation", "mcqa_template")
 
 
