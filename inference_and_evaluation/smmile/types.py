@@ -48,8 +48,8 @@ class ImageRef:
         return self.path.read_bytes()
 
     def open(self):
-        """The decoded image as an RGB PIL image, EXIF orientation applied (data.images.decode_rgb)."""
-        from smmile.data.images import decode_rgb
+        """The decoded image as an RGB PIL image, EXIF orientation applied (image_decode.decode_rgb)."""
+        from smmile.image_decode import decode_rgb
 
         return decode_rgb(self.read_bytes())
 

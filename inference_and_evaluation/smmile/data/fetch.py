@@ -16,7 +16,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from smmile.data.images import cache_name, find_image, has_image, image_file_names, is_image, save_image
+from smmile.data.images import cache_name, find_image, has_image, image_file_names, save_image
+from smmile.image_decode import is_image
 from smmile.types import ImageRef
 
 FETCH_BUDGET_S = 60.0

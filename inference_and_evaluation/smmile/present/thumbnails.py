@@ -10,7 +10,7 @@ from __future__ import annotations
 import io
 import warnings
 
-from smmile.data.images import oriented
+from smmile.image_decode import oriented
 
 MAX_PIXELS = 40_000_000  # the most pixels decoded for one thumbnail: about 120 MB as RGB
 

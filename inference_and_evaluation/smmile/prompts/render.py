@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from smmile.prompts import templates as t
+import smmile.prompts.templates as t
 from smmile.prompts.options import build_mcqa, format_options
 from smmile.prompts.profiles import Profile
 from smmile.types import (

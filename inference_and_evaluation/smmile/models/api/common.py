@@ -22,8 +22,8 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from smmile.data.images import oriented
 from smmile.errors import UserError
+from smmile.image_decode import oriented
 from smmile.models.api.concurrency import stream_concurrently
 from smmile.models.api.retry import FailureStreak, RetryPolicy
 from smmile.models.base import Backend, LoadedModel
