@@ -21,9 +21,9 @@ from smmile.analysis.paper import dataset_of_results, paper_table
 from smmile.analysis.paper_cells import our_cells
 from smmile.analysis.paper_compare import TOLERANCE, compare
 from smmile.errors import UserError
+from smmile.io import write_atomic
 from smmile.present.paper import combined_latex, comparison_text
 from smmile.present.tables import COLUMNS, row_order
-from smmile.results.jsonl import write_output
 from utils import add_bootstrap_args, check_bootstrap_args, read_results_folder, run_script, script_parser
 
 OUTPUT_STEM = "paper_comparison"
@@ -76,9 +76,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     comparison = compare(table, ours, COLUMNS, order, tolerance=args.tolerance)
 
     text = comparison_text(comparison)
-    write_output(folder / f"{OUTPUT_STEM}.txt", text)
-    write_output(folder / f"{OUTPUT_STEM}.json", json.dumps(comparison.as_dict(), indent=2) + "\n")
-    write_output(folder / f"{OUTPUT_STEM}.tex", combined_latex(comparison, table, mean_only=args.mean_only))
+    write_atomic(folder / f"{OUTPUT_STEM}.txt", text)
+    write_atomic(folder / f"{OUTPUT_STEM}.json", json.dumps(comparison.as_dict(), indent=2) + "\n")
+    write_atomic(folder / f"{OUTPUT_STEM}.tex", combined_latex(comparison, table, mean_only=args.mean_only))
     print(text, end="")
     print(f"Comparison written to {folder / OUTPUT_STEM}.txt, .json and .tex")
     return 0

@@ -20,9 +20,9 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from smmile.errors import UserError
+from smmile.io import write_atomic
 from smmile.present.tables import comparison_table
 from smmile.results.evaluations import EM_SUFFIX, STRICT_SUFFIX, merged, read_evaluations, without_result
-from smmile.results.jsonl import write_output
 from smmile.results.reader import discover_results, load_results
 from smmile.scoring import evaluate_result
 from utils import EXIT_USER_ERROR, add_result_filters, run_script, script_parser
@@ -84,7 +84,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     new = {}
     for result in results:
         evaluation = evaluate_result(result, strict=strict)
-        write_output(out / f"{result.output_stem}{suffix}", json.dumps(evaluation, indent=2) + "\n")
+        write_atomic(out / f"{result.output_stem}{suffix}", json.dumps(evaluation, indent=2) + "\n")
         new[result.output_stem] = evaluation
     saved, saved_notes = read_evaluations(out, suffix)
     for line in saved_notes:
@@ -94,7 +94,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     rows = merged(new, saved)
     stems = [*new, *(s.stem for s in saved if s.stem not in new)]
     table = comparison_table(rows, [[NO_RESULT] if stem in alone else [] for stem in stems])
-    write_output(out / COMPARISON[strict], table)
+    write_atomic(out / COMPARISON[strict], table)
     print(table, end="")
     kept = len(rows) - len(new)
     print(

@@ -28,6 +28,7 @@ from typing import Any
 from smmile.analysis.outcomes import incomplete_reason, is_complete
 from smmile.errors import UserError
 from smmile.folder_lock import folder_lock
+from smmile.io import write_atomic
 from smmile.judge.cache import FILE_NAME, REBUILD_FLAG, JudgeCache
 from smmile.judge.judging import (
     DEFAULT_JUDGE_MODEL,
@@ -40,25 +41,12 @@ from smmile.judge.judging import (
 from smmile.models.api.server_check import check_judge_server
 from smmile.present.tables import comparison_table
 from smmile.results.evaluations import JUDGE_SUFFIX, merged, read_evaluations
-from smmile.results.jsonl import write_atomic
 from smmile.results.reader import load_results
 from smmile.types import MODES
 from utils import add_api_args, api_settings, run_script, script_parser
 
 SUFFIX = JUDGE_SUFFIX
 COMPARISON = "model_comparison_llm.txt"
-
-
-def write(path: Path, text: str) -> None:
-    try:
-        write_atomic(path, text)
-    except OSError as exc:
-        raise UserError(f"{path}: cannot write ({exc.strerror or exc})") from None
-
-
-def draw_figures(evaluations: Sequence[dict[str, Any]], folder: Path) -> list[Path]:
-    """Hook for the judge's figures; the plotting module (another issue) fills it in. None yet."""
-    return []
 
 
 def saved_evaluations(folder: Path, models: Sequence[str] | None, mode: str | None) -> list[dict[str, Any]]:
@@ -75,12 +63,9 @@ def saved_evaluations(folder: Path, models: Sequence[str] | None, mode: str | No
 
 def report(evaluations: list[dict[str, Any]], folder: Path) -> None:
     table = comparison_table(evaluations)
-    write(folder / COMPARISON, table)
+    write_atomic(folder / COMPARISON, table)
     print(table, end="")
-    figures = draw_figures(evaluations, folder)
     print(f"{len(evaluations)} judge evaluation(s); comparison written to {folder / COMPARISON}")
-    for path in figures:
-        print(f"figure: {path}")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -162,7 +147,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         evaluations = []
         for result in open_results:
             evaluation = judge_evaluation(result, run.verdict, info)
-            write(folder / f"{result.output_stem}{SUFFIX}", json.dumps(evaluation, indent=2) + "\n")
+            write_atomic(folder / f"{result.output_stem}{SUFFIX}", json.dumps(evaluation, indent=2) + "\n")
             evaluations.append((result, evaluation))
         # the comparison keeps the rows of results outside the filters, from their saved JSONs
         saved, _ = read_evaluations(folder, SUFFIX)

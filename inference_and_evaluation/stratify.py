@@ -24,7 +24,7 @@ from smmile.analysis.stratification import (
     stratification_table,
     stratification_text,
 )
-from smmile.results.jsonl import write_output
+from smmile.io import write_atomic
 from smmile.types import Problem
 from utils import (
     add_dataset_args,
@@ -81,7 +81,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     table = stratification_table(scored)
     metric = EVAL_TYPES[args.eval_type]
     out = folder / f"model_stratification_{args.eval_type}.json"
-    write_output(out, json.dumps(table, indent=2) + "\n")
+    write_atomic(out, json.dumps(table, indent=2) + "\n")
     print(stratification_text(table, metric, scored_marks(scored, metric)), end="")
     print(f"\nStratification of {len(table)} result(s) by {metric} written to {out}")
     if args.figures:

@@ -473,7 +473,7 @@ def report(summary: RunSummary) -> str:
 
 def run_models(args: argparse.Namespace, models: Sequence[ModelSpec], **extra) -> int:
     """Run each model on the dataset; exit 3 if a model's error share passed --max-error-rate."""
-    from smmile.results.jsonl import writable_folder
+    from smmile.io import writable_folder
     from smmile.runner import check_before_loading, problems_to_run, run_model
 
     dataset = load_dataset_for(args)

@@ -28,6 +28,7 @@ from smmile.analysis.caveats import mark_text, result_caveats
 from smmile.analysis.icl_gain import GainSelection, write_icl_gain
 from smmile.analysis.outcomes import Outcomes, collect_outcomes, saved_outcomes, unjudged_cells
 from smmile.analysis.stats import bootstrap
+from smmile.io import write_atomic
 from smmile.present.tables import (
     METRIC_ORDER,
     NO_SCORE,
@@ -39,7 +40,6 @@ from smmile.present.tables import (
     row_order,
     text_table,
 )
-from smmile.results.jsonl import write_output
 from smmile.results.reader import Result, check_single_dataset, load_results
 from smmile.scoring import record_correct
 from utils import (
@@ -181,12 +181,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         + "\n"
     )
     if cells:
-        write_output(folder / "evaluation_results.txt", summary)
-        write_output(folder / "evaluation_results.json", json.dumps(cells, indent=2) + "\n")
+        write_atomic(folder / "evaluation_results.txt", summary)
+        write_atomic(folder / "evaluation_results.json", json.dumps(cells, indent=2) + "\n")
         print(summary, end="")
         if args.generate_table:
             latex_path = Path(args.latex_output) if args.latex_output else folder / "latex_table.tex"
-            write_output(
+            write_atomic(
                 latex_path, latex_table(cells, mean_only=args.mean_only, unscored=unscored, metrics=metrics)
             )
             print(f"LaTeX table written to {latex_path}")
@@ -218,11 +218,11 @@ def write_ablations(folder: Path, outcomes: list[Outcomes], args: argparse.Names
         f"Ablations against the plain run, paired over the same problems "
         f"({args.n_bootstrap} resamples, seed {args.seed}); differences in points\n\n" + ablation_text(table)
     )
-    write_output(folder / "ablations.txt", text)
-    write_output(folder / "ablations.json", json.dumps(table, indent=2) + "\n")
+    write_atomic(folder / "ablations.txt", text)
+    write_atomic(folder / "ablations.json", json.dumps(table, indent=2) + "\n")
     print("\n" + text, end="")
     if args.generate_table:
-        write_output(folder / "ablations.tex", ablation_latex(table))
+        write_atomic(folder / "ablations.tex", ablation_latex(table))
         print(f"Ablation table written to {folder / 'ablations.tex'}")
 
 

@@ -16,7 +16,8 @@ from loopback import OpenAIServer
 from loopback.harness import script_env
 
 from smmile.data import DEMO_DIR
-from smmile.results.jsonl import read_jsonl, valid_utf8
+from smmile.io import valid_utf8
+from smmile.results.jsonl import read_jsonl
 from smmile.results.store import ResultStore
 from smmile.types import ResultRecord
 
@@ -214,7 +215,7 @@ def test_a_full_disk_while_compacting_keeps_the_file(tmp_path, monkeypatch):
     def no_space(fd):
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr("smmile.results.jsonl.os.fsync", no_space)
+    monkeypatch.setattr("smmile.io.os.fsync", no_space)
     with pytest.raises(FileProblem, match=r"r\.jsonl: cannot write \(No space left on device: the disk"):
         store.close()
     assert before in path.read_bytes() and b"second" in path.read_bytes()  # appended lines intact

@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 
 from smmile.results.naming import ResultKey
 from smmile.results.reader import Result
-from smmile.scoring import evaluate_result, exact_match, is_error, normalize, record_correct
+from smmile.scoring import evaluate_result, exact_match, normalize, record_correct
 from smmile.types import ResultRecord
 
 EVALUATION_KEYS = [
@@ -67,20 +67,13 @@ def test_exact_match_flexible_and_strict():
     assert not exact_match("", "nan")
 
 
-def test_is_error():
-    assert is_error(ResultRecord("p", status="error"))
-    assert is_error(ResultRecord("p", generated_answer="ERROR: rate limited"))
-    assert not is_error(ResultRecord("p", generated_answer="error"))
-    assert not is_error(ResultRecord("p", generated_answer=None))
-
-
 def test_record_correct():
     assert record_correct(ResultRecord("p", true_answer="Yes.", generated_answer="yes"), "EM")
     assert not record_correct(
         ResultRecord("p", true_answer="Yes.", generated_answer="yes"), "EM", strict=True
     )
-    error = ResultRecord("p", true_answer="ERROR", generated_answer="ERROR")
-    assert not record_correct(error, "EM")
+    failed = ResultRecord("p", true_answer="x", generated_answer="x", status="error")
+    assert not record_correct(failed, "EM")  # a failed record is wrong, whatever it holds
     assert record_correct(ResultRecord("p", is_correct=True, selected_option="A", correct_option="B"), "MCQA")
     assert not record_correct(
         ResultRecord("p", is_correct=False, selected_option="A", correct_option="A"), "MCQA"

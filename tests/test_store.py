@@ -9,7 +9,8 @@ import pytest
 from smmile.errors import FileProblem, UserError
 from smmile.results.jsonl import read_jsonl
 from smmile.results.naming import ResultKey, parse_result_name
-from smmile.results.store import ResultStore, latest_per_problem
+from smmile.results.records import latest_per_problem
+from smmile.results.store import ResultStore
 from smmile.types import ResultRecord
 
 
@@ -143,7 +144,7 @@ def test_manifest_scrub_drops_secret_names_at_any_depth():
 def test_outputs_get_the_permissions_of_an_ordinary_new_file(tmp_path):
     import os
 
-    from smmile.results.jsonl import write_atomic
+    from smmile.io import write_atomic
 
     write_atomic(tmp_path / "out.json", "{}")
     (tmp_path / "plain.json").write_text("{}")

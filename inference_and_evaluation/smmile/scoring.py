@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from smmile.prompts.extract import EXTRACTION_FAILED, INVALID_PREFIX
+from smmile.results.records import is_error
 from smmile.types import ResultRecord
 
 if TYPE_CHECKING:
@@ -14,7 +15,6 @@ if TYPE_CHECKING:
 
 METRICS = ("EM", "MCQA")
 MISSING = "nan"  # what the authors' pandas code turned an empty answer into
-ERROR_MARK = "ERROR"
 _PUNCTUATION = str.maketrans("", "", string.punctuation)
 
 
@@ -33,11 +33,6 @@ def exact_match(pred: object, truth: object, strict: bool = False) -> bool:
     if strict:
         return as_text(pred) == as_text(truth)
     return normalize(pred) == normalize(truth)
-
-
-def is_error(record: ResultRecord) -> bool:
-    """A failed generation: status error, or the authors' `ERROR` marker in the answer."""
-    return record.status == "error" or ERROR_MARK in as_text(record.generated_answer)
 
 
 def metric_for(task_format: str) -> str:

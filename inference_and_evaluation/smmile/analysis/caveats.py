@@ -11,7 +11,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from smmile.results.datasets import dataset_of
-from smmile.scoring import is_error, unreadable_counts
+from smmile.results.records import is_error
+from smmile.scoring import unreadable_counts
 
 if TYPE_CHECKING:
     from smmile.results.evaluations import SavedEvaluation

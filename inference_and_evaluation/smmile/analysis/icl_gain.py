@@ -26,8 +26,8 @@ from smmile.analysis.caveats import LEGEND, legend_lines, mark_text
 from smmile.analysis.outcomes import Outcomes, collect_outcomes, paired
 from smmile.analysis.stats import paired_bootstrap
 from smmile.errors import UserError
+from smmile.io import write_atomic
 from smmile.present.tables import METRIC_ORDER, display_name, grid, latex_escape, latex_name, row_order
-from smmile.results.jsonl import write_output
 from smmile.results.reader import Result, check_single_dataset
 
 Gains = dict[str, dict[str, dict[str, Any]]]  # model -> metric -> cell
@@ -286,11 +286,11 @@ def write_icl_gain(
         "selection": selection.describe(),
         "averages": average_gains(gains, selection),
     }
-    write_output(folder / "icl_gain.txt", text)
-    write_output(folder / "icl_gain.json", json.dumps(document, indent=2) + "\n")
+    write_atomic(folder / "icl_gain.txt", text)
+    write_atomic(folder / "icl_gain.json", json.dumps(document, indent=2) + "\n")
     print("\n" + text, end="")
     if generate_table:
-        write_output(folder / "icl_gain.tex", gain_latex(gains, selection))
+        write_atomic(folder / "icl_gain.tex", gain_latex(gains, selection))
         print(f"ICL gain table written to {folder / 'icl_gain.tex'}")
     if figures_dir is not None:
         from smmile.present.plots import accuracy_figure, figure_stem, icl_gain_figure

@@ -10,7 +10,7 @@ from smmile.analysis.outcomes import JUDGE_SUFFIX, collect_outcomes
 from smmile.analysis.paper_compare import OurCell
 from smmile.analysis.stats import bootstrap
 from smmile.results.reader import Result
-from smmile.scoring import is_error
+from smmile.results.records import is_error
 
 
 def our_cells(

@@ -9,12 +9,12 @@ separator, a NUL, a ".." or a leading dot is never used as-is, every final path 
 from __future__ import annotations
 
 import hashlib
-import io
-import os
 import re
-import tempfile
 from pathlib import Path
 
+from smmile.errors import FileProblem
+from smmile.image_decode import is_image
+from smmile.io import write_atomic
 from smmile.types import ImageRef
 
 MAX_NAME_LENGTH = 150
@@ -90,37 +90,6 @@ def _inside(folder: Path, name: str) -> Path | None:
     return path
 
 
-def oriented(img):
-    """`img` as it is meant to be seen: its EXIF orientation applied, as the `datasets` Image
-    feature applies it when it decodes the hub's images (so a local copy gives the same pixels)."""
-    from PIL import ExifTags, ImageOps
-
-    if img.getexif().get(ExifTags.Base.Orientation) is None:
-        return img
-    return ImageOps.exif_transpose(img)
-
-
-def decode_rgb(data: bytes):
-    """The image in `data` as an RGB PIL image, EXIF orientation applied (every image source)."""
-    from PIL import Image
-
-    with Image.open(io.BytesIO(data)) as img:
-        img.load()
-        return oriented(img).convert("RGB")
-
-
-def is_image(data: bytes) -> bool:
-    """Whether PIL can open `data` as an image."""
-    from PIL import Image, UnidentifiedImageError
-
-    try:
-        with Image.open(io.BytesIO(data)) as img:
-            img.verify()
-    except (UnidentifiedImageError, OSError, ValueError, SyntaxError, Image.DecompressionBombError):
-        return False
-    return True
-
-
 def cache_name(url: str) -> str:
     """The file name an image fetched from `url` is saved (and looked up) under: a readable stem of
     the URL's last segment, a short hash of the whole URL and the extension, e.g.
@@ -165,17 +134,6 @@ def has_image(image_dir: Path, name: str) -> bool:
     return _read_image(image_dir, name) is not None
 
 
-def _write_atomic(path: Path, data: bytes) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".part")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def save_image(url: str, data: bytes, image_dir: Path | None) -> ImageRef:
     """Keep an image fetched from `url`: saved as ``cache_name(url)`` in `image_dir` when there is
     one and it is writable, else in memory only."""
@@ -184,8 +142,8 @@ def save_image(url: str, data: bytes, image_dir: Path | None) -> ImageRef:
             image_dir.mkdir(parents=True, exist_ok=True)
             target = _inside(image_dir, cache_name(url))
             if target is not None:
-                _write_atomic(target, data)
+                write_atomic(target, data)
                 return ImageRef(sha256=hashlib.sha256(data).hexdigest(), path=target)
-        except OSError:
+        except (OSError, FileProblem):
             pass
     return ImageRef.from_bytes(data)

@@ -17,13 +17,14 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
-import os
 import struct
 import uuid
 import zlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+
+from smmile.io import write_atomic
 
 DEFAULT_OUT = Path(__file__).resolve().parent / "demo"
 URL_BASE = "https://example.org/smmile-demo/"
@@ -382,20 +383,14 @@ def build() -> tuple[list[dict], dict[str, bytes]]:
     return rows, images
 
 
-def _write(path: Path, data: bytes) -> None:
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_bytes(data)
-    os.replace(tmp, path)
-
-
 def write_demo(out: Path) -> tuple[int, int]:
     """Write data.jsonl and images/*.png under `out`; returns (problems, images)."""
     rows, images = build()
     (out / "images").mkdir(parents=True, exist_ok=True)
     for relative, data in images.items():
-        _write(out / relative, data)
+        write_atomic(out / relative, data)
     text = "".join(json.dumps(row, ensure_ascii=False) + "\n" for row in rows)
-    _write(out / "data.jsonl", text.encode("utf-8"))
+    write_atomic(out / "data.jsonl", text.encode("utf-8"))
     return len(PROBLEMS), len(images)
 
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from smmile.errors import FileProblem
-from smmile.results.jsonl import valid_utf8
+from smmile.io import valid_utf8
 from smmile.results.manifest import utc_now
 
 FILE_NAME = "judge_cache.sqlite"

@@ -25,7 +25,8 @@ from tqdm import tqdm
 
 from smmile.judge.cache import JudgeCache
 from smmile.models.base import Backend
-from smmile.scoring import MISSING, as_text, evaluation_json, is_error
+from smmile.results.records import is_error
+from smmile.scoring import MISSING, as_text, evaluation_json
 from smmile.types import Message, Prompt, ResultRecord, Text
 
 if TYPE_CHECKING:

@@ -6,15 +6,14 @@ File names say what a figure shows: `<results folder>_<what>.{png,pdf}`.
 
 from __future__ import annotations
 
-import os
-import tempfile
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from smmile.errors import UserError
+from smmile.errors import FileProblem, UserError
+from smmile.io import atomic_target
 from smmile.present.tables import METRIC_ORDER, MODE_ORDER, display_name, row_order
 
 FORMATS = ("png", "pdf")
@@ -43,21 +42,14 @@ def save(fig: Any, stem: str | Path) -> list[Path]:
     stem = Path(stem)
     paths = []
     try:
-        stem.parent.mkdir(parents=True, exist_ok=True)
         for fmt in FORMATS:
             path = stem.with_name(f"{stem.name}.{fmt}")
-            fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-            os.close(fd)
-            try:
+            with atomic_target(path) as tmp:
                 metadata = {"CreationDate": None} if fmt == "pdf" else None
                 fig.savefig(tmp, format=fmt, dpi=150, metadata=metadata)
-                os.replace(tmp, path)
-            finally:
-                if os.path.exists(tmp):
-                    os.unlink(tmp)
             paths.append(path)
-    except OSError as exc:
-        raise UserError(f"{stem.parent}: cannot write figures ({exc.strerror or exc})") from None
+    except FileProblem as exc:
+        raise UserError(f"{stem.parent}: cannot write figures ({exc.problem})") from None
     return paths
 
 

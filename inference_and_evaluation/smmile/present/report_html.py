@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import base64
 import html
-import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,10 +20,12 @@ from smmile.analysis.paper_compare import TOLERANCE
 from smmile.analysis.stats import bootstrap
 from smmile.analysis.stratification import CONTEXT_FLAGS, SPECIALITY, value_key, value_order
 from smmile.errors import FileProblem, UserError
+from smmile.io import write_atomic
 from smmile.present.tables import COLUMNS, NO_SCORE, display_name, row_order
 from smmile.present.thumbnails import TooLarge, make_thumbnail
 from smmile.results.reader import Result
-from smmile.scoring import is_error, metric_for, record_correct
+from smmile.results.records import is_error
+from smmile.scoring import metric_for, record_correct
 from smmile.types import ImageRef, Problem, ResultRecord
 
 THUMB_SIZE = 320
@@ -225,12 +226,7 @@ class ImageStore:
         path = self.folder / name
         if path.is_file():
             return
-        tmp = path.with_name(f".{name}.tmp")
-        try:
-            tmp.write_bytes(data)
-            os.replace(tmp, path)
-        except OSError as exc:
-            raise UserError(f"{path}: cannot write ({exc.strerror or exc})") from None
+        write_atomic(path, data)
 
     def sources(self, ref: ImageRef) -> tuple[str, str | None] | None:
         """(thumbnail src, full-size href or None), or None when the image cannot be read."""
@@ -400,7 +396,7 @@ def _image(ref: ImageRef | None, store: ImageStore, alt: str) -> str:
 
 def _answer_text(a: AnswerView) -> str:
     rec = a.record
-    if rec.status == "error" or is_error(rec):
+    if is_error(rec):
         return f'<td class="err">error: {_ESC(rec.error or str(rec.generated_answer))}</td>'
     if a.task_format == "mcqa":
         letter = rec.selected_option or "?"
@@ -638,7 +634,6 @@ def write_report(
 
     Returns the number of problems shown and warning lines.
     """
-    from smmile.results.jsonl import write_atomic
 
     out = Path(out)
     views, notes = build_views(results, folder, problems)

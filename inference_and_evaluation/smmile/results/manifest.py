@@ -13,8 +13,8 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+from smmile.io import write_json_atomic
 from smmile.redaction import redact, redact_all
-from smmile.results.jsonl import write_json_atomic
 
 PACKAGES = (
     "torch",

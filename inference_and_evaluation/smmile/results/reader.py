@@ -21,8 +21,8 @@ from smmile.results.datasets import ORDER as DATASET_ORDER
 from smmile.results.datasets import PROBLEM_COUNTS, DatasetOf, dataset_of, record_dataset
 from smmile.results.jsonl import read_jsonl
 from smmile.results.naming import ResultFile, ResultKey, looks_like_result, parse_result_name
+from smmile.results.records import authors_status, duplicated_answers, latest_per_problem
 from smmile.results.schema import record_from_json
-from smmile.scoring import is_error
 from smmile.types import ResultRecord
 
 # MedVLM-R1's MCQA file spells these columns its own way.
@@ -85,19 +85,8 @@ def _listed(items: list[str]) -> str:
 
 
 def one_record_per_problem(records: list[ResultRecord]) -> tuple[list[ResultRecord], list[str]]:
-    """One record per problem: the last one without an error, else the last one.
-
-    Also returns the problem ids that had more than one error-free record (true duplicates).
-    """
-    chosen: dict[str, ResultRecord] = {}
-    ok_seen: dict[str, int] = defaultdict(int)
-    for rec in records:
-        failed = is_error(rec)
-        ok_seen[rec.problem_id] += not failed
-        prev = chosen.get(rec.problem_id)
-        if prev is None or not failed or is_error(prev):
-            chosen[rec.problem_id] = rec
-    return list(chosen.values()), [pid for pid, n in ok_seen.items() if n > 1]
+    """One record per problem (`latest_per_problem`) and the problems answered more than once."""
+    return list(latest_per_problem(records).values()), duplicated_answers(records)
 
 
 # --- CSV (the authors' published files) --------------------------------------------------------
@@ -172,6 +161,7 @@ def read_csv_records(path: str | Path, key: ResultKey) -> list[ResultRecord]:
         if not values.get("problem_id"):
             raise FileProblem(path, f"row {row_no} has no problem_id")
         values["is_correct"] = _parse_bool(path, row_no, values.get("is_correct"))
+        values["status"] = authors_status(values.get("generated_answer"))
         records.append(
             ResultRecord(
                 model=key.model, inference_mode=key.inference_mode, task_format=key.task_format, **values

@@ -14,27 +14,11 @@ from pathlib import Path
 from typing import IO
 
 from smmile.errors import FileProblem, UserError
-from smmile.results.jsonl import (
-    JsonlContent,
-    cannot_write,
-    dumps,
-    dumps_counted,
-    read_jsonl,
-    writable_folder,
-    write_jsonl_atomic,
-)
+from smmile.io import cannot_write, writable_folder
+from smmile.results.jsonl import JsonlContent, dumps, dumps_counted, read_jsonl, write_jsonl_atomic
+from smmile.results.records import is_error, latest_per_problem
 from smmile.results.schema import record_from_json, record_to_json
 from smmile.types import ResultRecord
-
-
-def latest_per_problem(records: list[ResultRecord]) -> dict[str, ResultRecord]:
-    """One record per problem: the last ok one, else the last one (a retried error is superseded)."""
-    chosen: dict[str, ResultRecord] = {}
-    for rec in records:
-        prev = chosen.get(rec.problem_id)
-        if prev is None or rec.status == "ok" or prev.status != "ok":
-            chosen[rec.problem_id] = rec
-    return chosen
 
 
 def _free_suffix(paths: Sequence[Path]) -> str:
@@ -142,7 +126,7 @@ class ResultStore:
     @property
     def done(self) -> set[str]:
         """Problems that need no new attempt: those with an ok record."""
-        return {pid for pid, rec in self._records.items() if rec.status == "ok"}
+        return {pid for pid, rec in self._records.items() if not is_error(rec)}
 
     @property
     def records(self) -> dict[str, ResultRecord]:
