@@ -18,8 +18,10 @@ from pathlib import Path
 
 from smmile.data.fetch import FETCH_TIMEOUT_S
 from smmile.data.images import cache_name
-from smmile.data.loading import HUB_IDS, LoadedDataset, hub_offline, load_dataset_problems, resolve_source
+from smmile.data.loading import LoadedDataset, load_dataset_problems
+from smmile.data.sources import HUB_IDS, resolve_source
 from smmile.errors import UserError
+from smmile.hub import hub_offline
 from utils import run_script, script_parser
 
 NAMES = {"smmile": "SMMILE", "augmented": "SMMILE++"}

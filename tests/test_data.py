@@ -29,7 +29,7 @@ from smmile.data import (
     safe_image_name,
 )
 from smmile.data import images as images_module
-from smmile.data.loading import _hub_revision
+from smmile.data.hub_source import hub_revision
 from smmile.errors import FileProblem, UserError
 from smmile.types import Problem
 
@@ -352,8 +352,8 @@ def test_hub_revision_from_cache_path():
             {"filename": "/c/smmile___smmile/default/0.0.0/" + "ab12" * 10 + "/smmile-train.arrow"}
         ]
 
-    assert _hub_revision(Cached()) == "ab12" * 10
-    assert _hub_revision(object()) is None
+    assert hub_revision(Cached()) == "ab12" * 10
+    assert hub_revision(object()) is None
 
 
 @pytest.mark.parametrize("kind", ["not-found", "gated", "offline"])

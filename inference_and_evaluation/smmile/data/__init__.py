@@ -2,17 +2,9 @@
 
 from smmile.data.fetch import resolve_missing_image, resolve_missing_images
 from smmile.data.images import cache_name, image_file_names, safe_image_name
-from smmile.data.loading import (
-    DATASET_NAMES,
-    DEMO_DIR,
-    FLAG_COLUMNS,
-    HUB_IDS,
-    REQUIRED_COLUMNS,
-    DatasetSource,
-    LoadedDataset,
-    load_dataset_problems,
-    resolve_source,
-)
+from smmile.data.loading import LoadedDataset, load_dataset_problems
+from smmile.data.rows import FLAG_COLUMNS, REQUIRED_COLUMNS
+from smmile.data.sources import DATASET_NAMES, DEMO_DIR, HUB_IDS, DatasetSource, resolve_source
 
 __all__ = [
     "DATASET_NAMES",
