@@ -104,13 +104,9 @@ def problems_to_run(config: RunConfig, dataset: LoadedDataset) -> list[Problem]:
 def context_metadata(shown: Problem) -> dict[str, Any]:
     """Per-record stratification facts of the problem as shown: number of examples, and whether the
     first / last example's answer equals the query's."""
-    examples, answer = shown.examples, shown.query.answer
-    return {
-        **shown.metadata,
-        "flag_num_ICL": len(examples),
-        "flag_first_ICL_match_problem": bool(examples) and examples[0].answer == answer,
-        "flag_last_ICL_match_problem": bool(examples) and examples[-1].answer == answer,
-    }
+    from smmile.data.problems import context_facts
+
+    return context_facts(shown)
 
 
 def shown_problem(

@@ -58,14 +58,9 @@ def value_order(key: str) -> tuple[int, float, str]:
 
 def context_flags(problem: Problem, inference_mode: str) -> dict[str, Any]:
     """A problem's flags as a plain run showed it (0-shot: no examples, so 0 / False / False)."""
-    examples = problem.examples if inference_mode == "ICL" else ()
-    answer = problem.query.answer
-    return {
-        **problem.metadata,
-        "flag_num_ICL": len(examples),
-        "flag_first_ICL_match_problem": bool(examples) and examples[0].answer == answer,
-        "flag_last_ICL_match_problem": bool(examples) and examples[-1].answer == answer,
-    }
+    from smmile.data.problems import context_facts
+
+    return context_facts(problem, with_examples=inference_mode == "ICL")
 
 
 def flag_names(flag_sets: Iterable[Mapping[str, Any]]) -> list[str]:

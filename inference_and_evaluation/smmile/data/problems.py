@@ -1,6 +1,7 @@
 """Rows -> problems: rows grouped by ``problem_id`` and sorted by ``order``; the last row is the
 query, the others are the in-context examples. A problem still missing an image is left out and
-its URLs are reported."""
+its URLs are reported. The context facts of a problem as shown (``context_facts``) are the
+per-record stratification flags."""
 
 from __future__ import annotations
 
@@ -10,6 +11,12 @@ from typing import Any
 
 from smmile.data.validation import order_number
 from smmile.types import ImageRef, Problem, Triplet
+
+CONTEXT_FLAGS: tuple[str, ...] = (
+    "flag_num_ICL",
+    "flag_first_ICL_match_problem",
+    "flag_last_ICL_match_problem",
+)
 
 
 @dataclass
@@ -93,3 +100,16 @@ def to_problems(
             )
         )
     return problems, skipped
+
+
+def context_facts(problem: Problem, with_examples: bool = True) -> dict[str, Any]:
+    """A problem's metadata and the facts of its in-context examples as shown: how many, and
+    whether the first / last example's answer equals the query's (none shown: 0 / False / False)."""
+    examples = problem.examples if with_examples else ()
+    answer = problem.query.answer
+    return {
+        **problem.metadata,
+        "flag_num_ICL": len(examples),
+        "flag_first_ICL_match_problem": bool(examples) and examples[0].answer == answer,
+        "flag_last_ICL_match_problem": bool(examples) and examples[-1].answer == answer,
+    }
