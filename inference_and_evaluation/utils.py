@@ -399,22 +399,10 @@ def read_results_folder(
 def load_reference_dataset(
     args: argparse.Namespace, purpose: str, dataset: str | None = None, dataset_path: str | None = None
 ) -> LoadedDataset | None:
-    """The dataset an analysis script reads `purpose` from (flags, examples), or None when neither
-    --dataset nor --dataset-path names one. Nothing is fetched: missing images stay missing."""
-    from smmile.data import load_dataset_problems, resolve_source
+    """The dataset an analysis script reads `purpose` from (see smmile.data.reference)."""
+    from smmile.data.reference import load_reference_dataset as load
 
-    dataset = dataset if dataset is not None else args.dataset
-    dataset_path = dataset_path if dataset_path is not None else args.dataset_path
-    if dataset is None and dataset_path is None:
-        return None
-    source = resolve_source(dataset or "smmile", args.dataset_id, dataset_path)
-    image_dir = Path(args.image_dir) if args.image_dir else None
-    try:
-        return load_dataset_problems(
-            source, image_dir=image_dir, hf_cache_dir=args.hf_cache_dir, fetch_missing=False
-        )
-    except UserError as exc:
-        raise UserError(f"cannot read {purpose} from the dataset: {exc}") from None
+    return load(args, purpose, dataset, dataset_path)
 
 
 def config_for(
