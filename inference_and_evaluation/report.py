@@ -20,7 +20,7 @@ from pathlib import Path
 from smmile.analysis.paper import table_for_results
 from smmile.data.loading import DEMO_ID
 from smmile.errors import UserError
-from smmile.present.report_html import THUMB_SIZE, write_report
+from smmile.present.report import THUMB_SIZE, write_report
 from smmile.results.reader import Result
 from smmile.types import Problem
 from utils import (

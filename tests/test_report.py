@@ -15,7 +15,7 @@ from helpers import PUBLISHED, run_script
 from PIL import Image
 
 from smmile.data import load_dataset_problems, resolve_source
-from smmile.present.report_html import build_views
+from smmile.present.report.answers import build_views
 from smmile.results.reader import load_results
 from smmile.runner import context_metadata
 from smmile.types import Problem, ResultRecord
