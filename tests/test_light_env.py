@@ -37,6 +37,8 @@ IMPORT_NAMES = {
     "pillow": "PIL",
     "matplotlib": "matplotlib",
     "tqdm": "tqdm",
+    "jinja2": "jinja2",
+    "markupsafe": "markupsafe",
     "pytest": "pytest",
     "pytest-timeout": "pytest_timeout",
     "hypothesis": "hypothesis",
@@ -118,7 +120,7 @@ def test_each_set_holds_the_lighter_ones_and_only_the_full_one_has_torch():
     full, dev = requirements("requirements.txt"), requirements("requirements-dev.txt")
     assert demo.items() <= evaluation.items() <= full.items() <= dev.items()
     assert {"torch", "torchvision", "transformers", "accelerate"} <= set(full) - set(evaluation)
-    assert set(demo) == {"numpy", "pillow", "matplotlib", "tqdm"}
+    assert set(demo) == {"numpy", "pillow", "matplotlib", "tqdm", "jinja2", "markupsafe"}
     # the Makefile installs the demo's set for `make demo` and everything for `make test`
     makefile = (ROOT / "Makefile").read_text(encoding="utf-8")
     assert "demo: $(DEMO_STAMP)" in makefile and "test: $(STAMP)" in makefile
