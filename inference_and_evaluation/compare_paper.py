@@ -24,9 +24,8 @@ from smmile.errors import UserError
 from smmile.io import write_atomic
 from smmile.present.paper import combined_latex, comparison_text
 from smmile.present.tables import COLUMNS, row_order
+from smmile.results.naming import PAPER_COMPARISON
 from utils import add_bootstrap_args, check_bootstrap_args, read_results_folder, run_script, script_parser
-
-OUTPUT_STEM = "paper_comparison"
 
 
 def choose_table(requested: str | None, detected: str, folder: Path) -> str:
@@ -76,11 +75,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     comparison = compare(table, ours, COLUMNS, order, tolerance=args.tolerance)
 
     text = comparison_text(comparison)
-    write_atomic(folder / f"{OUTPUT_STEM}.txt", text)
-    write_atomic(folder / f"{OUTPUT_STEM}.json", json.dumps(comparison.as_dict(), indent=2) + "\n")
-    write_atomic(folder / f"{OUTPUT_STEM}.tex", combined_latex(comparison, table, mean_only=args.mean_only))
+    write_atomic(folder / PAPER_COMPARISON.txt, text)
+    write_atomic(folder / PAPER_COMPARISON.json, json.dumps(comparison.as_dict(), indent=2) + "\n")
+    write_atomic(folder / PAPER_COMPARISON.tex, combined_latex(comparison, table, mean_only=args.mean_only))
     print(text, end="")
-    print(f"Comparison written to {folder / OUTPUT_STEM}.txt, .json and .tex")
+    print(f"Comparison written to {folder / PAPER_COMPARISON.stem}.txt, .json and .tex")
     return 0
 
 

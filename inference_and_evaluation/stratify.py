@@ -25,6 +25,7 @@ from smmile.analysis.stratification import (
     stratification_text,
 )
 from smmile.io import write_atomic
+from smmile.results.naming import figure_stem, heatmap_name, stratification_name
 from smmile.types import Problem
 from utils import (
     add_dataset_args,
@@ -80,14 +81,14 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     table = stratification_table(scored)
     metric = EVAL_TYPES[args.eval_type]
-    out = folder / f"model_stratification_{args.eval_type}.json"
+    out = folder / stratification_name(args.eval_type)
     write_atomic(out, json.dumps(table, indent=2) + "\n")
     print(stratification_text(table, metric, scored_marks(scored, metric)), end="")
     print(f"\nStratification of {len(table)} result(s) by {metric} written to {out}")
     if args.figures:
-        from smmile.present.plots import figure_stem, stratification_heatmap
+        from smmile.present.plots import stratification_heatmap
 
-        stem = figure_stem(Path(args.figures_dir), folder, f"stratification_{args.eval_type}_heatmap")
+        stem = figure_stem(Path(args.figures_dir), folder, heatmap_name(args.eval_type))
         paths = stratification_heatmap(table, metric, stem)
         print(f"Heatmap: {', '.join(str(p) for p in paths)}")
     return 0

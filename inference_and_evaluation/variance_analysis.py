@@ -40,6 +40,7 @@ from smmile.present.tables import (
     row_order,
     text_table,
 )
+from smmile.results.naming import ABLATIONS, EVALUATION_RESULTS, LATEX_TABLE
 from smmile.results.reader import Result, check_single_dataset, load_results
 from smmile.scoring import record_correct
 from utils import (
@@ -181,11 +182,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         + "\n"
     )
     if cells:
-        write_atomic(folder / "evaluation_results.txt", summary)
-        write_atomic(folder / "evaluation_results.json", json.dumps(cells, indent=2) + "\n")
+        write_atomic(folder / EVALUATION_RESULTS.txt, summary)
+        write_atomic(folder / EVALUATION_RESULTS.json, json.dumps(cells, indent=2) + "\n")
         print(summary, end="")
         if args.generate_table:
-            latex_path = Path(args.latex_output) if args.latex_output else folder / "latex_table.tex"
+            latex_path = Path(args.latex_output) if args.latex_output else folder / LATEX_TABLE
             write_atomic(
                 latex_path, latex_table(cells, mean_only=args.mean_only, unscored=unscored, metrics=metrics)
             )
@@ -218,12 +219,12 @@ def write_ablations(folder: Path, outcomes: list[Outcomes], args: argparse.Names
         f"Ablations against the plain run, paired over the same problems "
         f"({args.n_bootstrap} resamples, seed {args.seed}); differences in points\n\n" + ablation_text(table)
     )
-    write_atomic(folder / "ablations.txt", text)
-    write_atomic(folder / "ablations.json", json.dumps(table, indent=2) + "\n")
+    write_atomic(folder / ABLATIONS.txt, text)
+    write_atomic(folder / ABLATIONS.json, json.dumps(table, indent=2) + "\n")
     print("\n" + text, end="")
     if args.generate_table:
-        write_atomic(folder / "ablations.tex", ablation_latex(table))
-        print(f"Ablation table written to {folder / 'ablations.tex'}")
+        write_atomic(folder / ABLATIONS.tex, ablation_latex(table))
+        print(f"Ablation table written to {folder / ABLATIONS.tex}")
 
 
 if __name__ == "__main__":

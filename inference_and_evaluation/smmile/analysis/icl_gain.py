@@ -28,6 +28,7 @@ from smmile.analysis.stats import paired_bootstrap
 from smmile.errors import UserError
 from smmile.io import write_atomic
 from smmile.present.tables import METRIC_ORDER, display_name, grid, latex_escape, latex_name, row_order
+from smmile.results.naming import ACCURACY_FIGURE, GAIN_FIGURE, ICL_GAIN, figure_stem
 from smmile.results.reader import Result, check_single_dataset
 
 Gains = dict[str, dict[str, dict[str, Any]]]  # model -> metric -> cell
@@ -286,22 +287,20 @@ def write_icl_gain(
         "selection": selection.describe(),
         "averages": average_gains(gains, selection),
     }
-    write_atomic(folder / "icl_gain.txt", text)
-    write_atomic(folder / "icl_gain.json", json.dumps(document, indent=2) + "\n")
+    write_atomic(folder / ICL_GAIN.txt, text)
+    write_atomic(folder / ICL_GAIN.json, json.dumps(document, indent=2) + "\n")
     print("\n" + text, end="")
     if generate_table:
-        write_atomic(folder / "icl_gain.tex", gain_latex(gains, selection))
-        print(f"ICL gain table written to {folder / 'icl_gain.tex'}")
+        write_atomic(folder / ICL_GAIN.tex, gain_latex(gains, selection))
+        print(f"ICL gain table written to {folder / ICL_GAIN.tex}")
     if figures_dir is not None:
-        from smmile.present.plots import accuracy_figure, figure_stem, icl_gain_figure
+        from smmile.present.plots import accuracy_figure, icl_gain_figure
 
         drawn: list[Path] = []
         if cells:
-            drawn += accuracy_figure(
-                cells, figure_stem(figures_dir, folder, "accuracy_per_model_0shot_vs_ICL")
-            )
+            drawn += accuracy_figure(cells, figure_stem(figures_dir, folder, ACCURACY_FIGURE))
         if gains:
-            drawn += icl_gain_figure(gains, figure_stem(figures_dir, folder, "icl_gain_forest"))
+            drawn += icl_gain_figure(gains, figure_stem(figures_dir, folder, GAIN_FIGURE))
         else:
             print("No ICL gain figure: no model has both 0-shot and ICL results")
         if drawn:

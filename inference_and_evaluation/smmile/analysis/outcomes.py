@@ -16,13 +16,12 @@ import numpy as np
 
 from smmile.analysis.caveats import Caveats, result_caveats, saved_caveats
 from smmile.errors import FileProblem
-from smmile.results.evaluations import EM_SUFFIX, read_evaluations
-from smmile.results.naming import ResultKey, parse_result_name
+from smmile.results.evaluations import read_evaluations
+from smmile.results.naming import EM_SUFFIX, JUDGE_SUFFIX, ResultKey, evaluation_name, parse_result_name
 from smmile.results.reader import Result
 from smmile.scoring import metric_for, record_correct
 
 VERDICTS = {100.0: 1, 0.0: 0}
-JUDGE_SUFFIX = "_evaluationllm.json"
 
 
 @dataclass(frozen=True)
@@ -37,6 +36,11 @@ class Outcomes:
     @property
     def vector(self) -> np.ndarray:
         return np.fromiter(self.by_problem.values(), dtype=np.int8, count=len(self.by_problem))
+
+
+def judge_file(folder: Path, result: Result) -> Path:
+    """The judge's evaluation of `result` in `folder` (it may not exist)."""
+    return folder / evaluation_name(result.output_stem, JUDGE_SUFFIX)
 
 
 def is_complete(evaluation: Mapping[str, Any]) -> bool:
@@ -92,7 +96,7 @@ def collect_outcomes(results: list[Result], folder: Path) -> tuple[list[Outcomes
         metric = metric_for(result.key.task_format)
         by_problem = {r.problem_id: int(record_correct(r, metric)) for r in result.records}
         out.append(Outcomes(result.key, metric, by_problem, result_caveats(result, metric)))
-        judge = folder / f"{result.output_stem}{JUDGE_SUFFIX}"
+        judge = judge_file(folder, result)
         if metric == "EM" and judge.is_file():
             try:
                 verdicts = judge_verdicts(judge)
@@ -111,7 +115,7 @@ def unjudged_cells(results: list[Result], folder: Path) -> dict[tuple[str, str, 
         key = result.key
         if key is None or key.ablation or key.task_format != "open" or not result.records:
             continue
-        path = folder / f"{result.output_stem}{JUDGE_SUFFIX}"
+        path = judge_file(folder, result)
         try:
             data = json.loads(path.read_text(encoding="utf-8")) if path.is_file() else None
         except (OSError, ValueError):

@@ -6,7 +6,7 @@ import json
 from collections.abc import Sequence
 from pathlib import Path
 
-from smmile.analysis.outcomes import JUDGE_SUFFIX, collect_outcomes
+from smmile.analysis.outcomes import collect_outcomes, judge_file
 from smmile.analysis.paper_compare import OurCell
 from smmile.analysis.stats import bootstrap
 from smmile.results.reader import Result
@@ -31,9 +31,7 @@ def our_cells(
             n=stats.n,
             errors=sum(is_error(r) for r in records if r.problem_id in o.by_problem),
             protocols=tuple(sorted({r.protocol for r in records if r.protocol})),
-            judge=judge_of(folder / f"{by_key[o.key].output_stem}{JUDGE_SUFFIX}")
-            if o.metric == "LLM"
-            else None,
+            judge=judge_of(judge_file(folder, by_key[o.key])) if o.metric == "LLM" else None,
         )
     return cells, notes
 

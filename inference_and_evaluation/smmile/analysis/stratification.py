@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from smmile.analysis.caveats import LEGEND, legend_lines, mark_text, result_caveats
-from smmile.analysis.outcomes import JUDGE_SUFFIX, judge_verdicts
+from smmile.analysis.outcomes import judge_file, judge_verdicts
 from smmile.errors import FileProblem, UserError
 from smmile.present.tables import MODE_ORDER, display_name, grid, row_order
 from smmile.results.reader import Result
@@ -135,7 +135,7 @@ def _wanted_format(eval_type: str) -> str:
 
 def _verdicts(result: Result, folder: Path, eval_type: str) -> dict[str, int] | None:
     if eval_type == "llm":
-        path = folder / f"{result.output_stem}{JUDGE_SUFFIX}"
+        path = judge_file(folder, result)
         return judge_verdicts(path) if path.is_file() else None
     metric = EVAL_TYPES[eval_type]
     return {r.problem_id: int(record_correct(r, metric)) for r in result.records}
@@ -177,7 +177,7 @@ def collect_scored(
             notes.append(f"error: {exc}")
             continue
         if verdicts is None:
-            no_judge.append(f"{result.output_stem}{JUDGE_SUFFIX}")
+            no_judge.append(judge_file(folder, result).name)
             continue
         by_pid = {r.problem_id: r for r in result.records}
         flags: dict[str, dict[str, Any]] = {}

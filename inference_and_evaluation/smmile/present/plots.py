@@ -1,7 +1,7 @@
 """Figures (PNG and PDF): accuracy per model, the ICL gain forest plot, stratification heatmaps.
 
 Drawn on matplotlib `Figure` objects with the Agg canvas: no display and no global backend state.
-File names say what a figure shows: `<results folder>_<what>.{png,pdf}`.
+File names say what a figure shows: `<results folder>_<what>.{png,pdf}` (`naming.figure_stem`).
 """
 
 from __future__ import annotations
@@ -20,12 +20,6 @@ FORMATS = ("png", "pdf")
 MODE_STYLE = {"0-shot": {"color": "#8c8c8c", "marker": "o"}, "ICL": {"color": "#1f5fa8", "marker": "s"}}
 GAIN_COLOR = "#b2452c"
 MISSING_COLOR = "#d9d9d9"
-
-
-def figure_stem(figures_dir: str | Path, results_dir: str | Path, what: str) -> Path:
-    """`<figures_dir>/<results folder name>_<what>`: results of SMMILE and SMMILE++ do not collide."""
-    name = Path(results_dir).resolve().name or "results"
-    return Path(figures_dir) / f"{name}_{what}"
 
 
 def _figure(width: float, height: float):

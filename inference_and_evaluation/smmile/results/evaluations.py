@@ -2,9 +2,9 @@
 
 `<stem>_evaluation.json` (exact match / MCQA), `<stem>_evaluation_strict.json` (exact match on
 the raw strings) and `<stem>_evaluationllm.json` (the judge), where `<stem>` is the result's
-output stem. The comparison tables are built from these files, so re-scoring some results
-updates only their rows; an evaluation whose result file is gone (a published score without its
-model outputs) is found here too.
+output stem (the names are `naming`'s). The comparison tables are built from these files, so
+re-scoring some results updates only their rows; an evaluation whose result file is gone (a
+published score without its model outputs) is found here too.
 """
 
 from __future__ import annotations
@@ -15,12 +15,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from smmile.results.naming import ResultKey, parse_result_name
+from smmile.results.naming import EM_SUFFIX, JUDGE_SUFFIX, STRICT_SUFFIX, ResultKey, parse_evaluation_name
 
-EM_SUFFIX = "_evaluation.json"
-STRICT_SUFFIX = "_evaluation_strict.json"
-JUDGE_SUFFIX = "_evaluationllm.json"
-SUFFIXES = (EM_SUFFIX, STRICT_SUFFIX, JUDGE_SUFFIX)
 REQUIRED = (
     "model",
     "inference_mode",
@@ -42,17 +38,6 @@ class SavedEvaluation:
     key: ResultKey
     suffix: str
     data: dict[str, Any]
-
-
-def parse_evaluation_name(path: str | Path) -> tuple[str, ResultKey, str] | None:
-    """(output stem, result key, suffix) of an evaluation file's name, or None."""
-    name = Path(path).name
-    for suffix in SUFFIXES:
-        if name.endswith(suffix):
-            stem = name.removesuffix(suffix)
-            parsed = parse_result_name(f"{stem}.jsonl")
-            return (stem, parsed.key, suffix) if parsed is not None else None
-    return None
 
 
 def read_evaluations(
