@@ -22,9 +22,9 @@ from smmile.analysis.stratification import (
     collect_scored,
     scored_marks,
     stratification_table,
-    stratification_text,
 )
 from smmile.io import write_atomic
+from smmile.present.stratification import stratification_text
 from smmile.results.naming import figure_stem, heatmap_name, stratification_name
 from smmile.types import Problem
 from utils import (

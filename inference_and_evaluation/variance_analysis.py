@@ -19,16 +19,18 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from smmile.analysis.ablations import ablation_latex, ablation_table, ablation_text
+from smmile.analysis.ablations import ablation_table
 from smmile.analysis.caveats import mark_text, result_caveats
-from smmile.analysis.icl_gain import GainSelection, write_icl_gain
+from smmile.analysis.icl_gain import ALL_MODELS, Gains, GainSelection, gain_document, icl_gains
 from smmile.analysis.outcomes import Outcomes, collect_outcomes, saved_outcomes, unjudged_cells
 from smmile.analysis.stats import bootstrap
 from smmile.io import write_atomic
+from smmile.present.ablations import ablation_latex, ablation_text
+from smmile.present.icl_gain import gain_latex, gain_text
 from smmile.present.tables import (
     METRIC_ORDER,
     NO_SCORE,
@@ -40,7 +42,15 @@ from smmile.present.tables import (
     row_order,
     text_table,
 )
-from smmile.results.naming import ABLATIONS, EVALUATION_RESULTS, LATEX_TABLE
+from smmile.results.naming import (
+    ABLATIONS,
+    ACCURACY_FIGURE,
+    EVALUATION_RESULTS,
+    GAIN_FIGURE,
+    ICL_GAIN,
+    LATEX_TABLE,
+    figure_stem,
+)
 from smmile.results.reader import Result, check_single_dataset, load_results
 from smmile.scoring import record_correct
 from utils import (
@@ -194,13 +204,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     write_ablations(folder, outcomes, args)
     write_icl_gain(
         folder,
-        results,
+        outcomes,
         generate_table=args.generate_table,
         n_boot=args.n_bootstrap,
         seed=args.seed,
         figures_dir=Path(args.figures_dir) if args.figures else None,
         cells=cells,
-        outcomes=outcomes,
         selection=GainSelection(
             tuple(args.gain_models) if args.gain_models is not None else None, tuple(args.gain_exclude)
         ),
@@ -225,6 +234,45 @@ def write_ablations(folder: Path, outcomes: list[Outcomes], args: argparse.Names
     if args.generate_table:
         write_atomic(folder / ABLATIONS.tex, ablation_latex(table))
         print(f"Ablation table written to {folder / ABLATIONS.tex}")
+
+
+def write_icl_gain(
+    folder: Path,
+    outcomes: Sequence[Outcomes],
+    generate_table: bool = False,
+    n_boot: int = 1000,
+    seed: int = 42,
+    figures_dir: Path | None = None,
+    cells: Mapping[str, Any] | None = None,
+    selection: GainSelection = ALL_MODELS,
+) -> Gains:
+    """icl_gain.{txt,json} (and .tex with `generate_table`), the table and the averages printed;
+    with `figures_dir`, the forest plot of the gains and, given `cells` (evaluation_results.json),
+    the accuracy-per-model figure. A UserError when the selection names a model without a gain."""
+    gains, notes = icl_gains(outcomes, n_boot=n_boot, seed=seed)
+    selection.check(gains)
+    for line in notes:
+        print(line, file=sys.stderr)
+    text = gain_text(gains, n_boot, seed, selection)
+    write_atomic(folder / ICL_GAIN.txt, text)
+    write_atomic(folder / ICL_GAIN.json, json.dumps(gain_document(gains, selection), indent=2) + "\n")
+    print("\n" + text, end="")
+    if generate_table:
+        write_atomic(folder / ICL_GAIN.tex, gain_latex(gains, selection))
+        print(f"ICL gain table written to {folder / ICL_GAIN.tex}")
+    if figures_dir is not None:
+        from smmile.present.plots import accuracy_figure, icl_gain_figure
+
+        drawn: list[Path] = []
+        if cells:
+            drawn += accuracy_figure(cells, figure_stem(figures_dir, folder, ACCURACY_FIGURE))
+        if gains:
+            drawn += icl_gain_figure(gains, figure_stem(figures_dir, folder, GAIN_FIGURE))
+        else:
+            print("No ICL gain figure: no model has both 0-shot and ICL results")
+        if drawn:
+            print("Figures: " + ", ".join(str(p) for p in drawn))
+    return gains
 
 
 if __name__ == "__main__":

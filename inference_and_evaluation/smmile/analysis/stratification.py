@@ -13,10 +13,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from smmile.analysis.caveats import LEGEND, legend_lines, mark_text, result_caveats
+from smmile.analysis.caveats import result_caveats
+from smmile.analysis.order import MODE_ORDER, in_row_order
 from smmile.analysis.outcomes import judge_file, judge_verdicts
 from smmile.errors import FileProblem, UserError
-from smmile.present.tables import MODE_ORDER, display_name, grid, row_order
 from smmile.results.reader import Result
 from smmile.scoring import record_correct
 from smmile.types import Problem, ResultRecord
@@ -24,7 +24,6 @@ from smmile.types import Problem, ResultRecord
 EVAL_TYPES: dict[str, str] = {"em": "EM", "llm": "LLM", "mcqa": "MCQA"}  # eval type -> metric
 CONTEXT_FLAGS = ("flag_num_ICL", "flag_first_ICL_match_problem", "flag_last_ICL_match_problem")
 SPECIALITY = "speciality"
-MISSING_CELL = "--"
 DATASET_HINT = "pass --dataset smmile|augmented (hub access, HF_TOKEN) or --dataset-path PATH (a local copy)"
 _MAX_LISTED = 3
 
@@ -232,7 +231,7 @@ def collect_scored(
 
 def _label_order(labels: Iterable[str]) -> list[str]:
     split = [label.rsplit(":", 1) for label in labels]
-    models = [m for group in row_order([m for m, _ in split]) for m in group]
+    models = in_row_order([m for m, _ in split])
     rank = {m: i for i, m in enumerate(models)}
     mode_rank = {m: i for i, m in enumerate(MODE_ORDER)}
     return [
@@ -262,40 +261,6 @@ def flag_values(table: Mapping[str, Mapping[str, Any]], flag: str) -> list[str]:
     return sorted(values, key=value_order)
 
 
-def row_label(label: str) -> str:
-    model, mode = label.rsplit(":", 1)
-    return f"{display_name(model)} {mode}"
-
-
 def scored_marks(scored: Sequence[Scored], metric: str) -> dict[str, list[str]]:
     """The caveat marks of each row (`<model>:<mode>`): its result's, as every table marks them."""
     return {s.label: result_caveats(s.result, metric, n=len(s.verdicts)).marks for s in scored}
-
-
-def stratification_text(
-    table: Mapping[str, Mapping[str, Any]], metric: str, marks: Mapping[str, Sequence[str]] | None = None
-) -> str:
-    """One fixed-width table per flag: rows model and mode (with their caveat marks), columns
-    values, each cell `accuracy (n problems)`; `--` where none. The legend of the marks used follows."""
-    marks = marks or {}
-    blocks = []
-    for flag in table_flags(table):
-        values = flag_values(table, flag)
-        rows = []
-        for label, entry in table.items():
-            acc, total = entry.get(f"{flag}_accuracy", {}), entry.get(f"{flag}_total", {})
-            rows.append(
-                [
-                    row_label(label) + mark_text(marks.get(label, ())),
-                    *(f"{acc[v]:.1f} ({total.get(v, '?')})" if v in acc else MISSING_CELL for v in values),
-                ]
-            )
-        totals = [
-            str(max((e.get(f"{flag}_total", {}).get(v, 0) for e in table.values()), default=0))
-            for v in values
-        ]
-        header = [f"{flag} ({metric} %)", *values]
-        blocks.append(grid(header, [rows, [["n (problems)", *totals]]]))
-    used = [m for m in LEGEND if any(m in v for v in marks.values())]
-    legend = legend_lines(used)
-    return "\n".join(blocks) + ("\n" + "\n".join(legend) + "\n" if legend else "")

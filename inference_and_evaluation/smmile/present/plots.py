@@ -6,15 +6,15 @@ File names say what a figure shows: `<results folder>_<what>.{png,pdf}` (`naming
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from smmile.analysis.order import METRIC_ORDER, MODE_ORDER, display_name, in_row_order
 from smmile.errors import FileProblem, UserError
 from smmile.io import atomic_target
-from smmile.present.tables import METRIC_ORDER, MODE_ORDER, display_name, row_order
 
 FORMATS = ("png", "pdf")
 MODE_STYLE = {"0-shot": {"color": "#8c8c8c", "marker": "o"}, "ICL": {"color": "#1f5fa8", "marker": "s"}}
@@ -47,10 +47,6 @@ def save(fig: Any, stem: str | Path) -> list[Path]:
     return paths
 
 
-def _model_rows(models: Sequence[str]) -> list[str]:
-    return [m for group in row_order(list(models)) for m in group]
-
-
 def accuracy_figure(
     cells: Mapping[str, Mapping[str, Mapping[str, Mapping[str, Any]]]], stem: str | Path
 ) -> list[Path]:
@@ -61,7 +57,7 @@ def accuracy_figure(
     metrics = [m for m in METRIC_ORDER if any(m in cells[model] for model in cells)]
     if not metrics:
         raise ValueError("no accuracy to draw")
-    models = _model_rows(list(cells))
+    models = in_row_order(list(cells))
     y = np.arange(len(models))[::-1]
     fig = _figure(3.6 * len(metrics) + 1.8, 0.34 * len(models) + 1.4)
     axes = fig.subplots(1, len(metrics), sharey=True, squeeze=False)[0]
@@ -108,7 +104,7 @@ def icl_gain_figure(gains: Mapping[str, Mapping[str, Mapping[str, Any]]], stem: 
     metrics = [m for m in METRIC_ORDER if any(m in gains[model] for model in gains)]
     if not metrics:
         raise ValueError("no gain to draw")
-    models = _model_rows(list(gains))
+    models = in_row_order(list(gains))
     y = np.arange(len(models))[::-1]
     fig = _figure(3.4 * len(metrics) + 1.8, 0.3 * len(models) + 1.3)
     axes = fig.subplots(1, len(metrics), sharey=True, squeeze=False)[0]
@@ -163,7 +159,8 @@ def stratification_heatmap(
     flag); grey where a model has no problem with that value."""
     from matplotlib import colormaps
 
-    from smmile.analysis.stratification import flag_values, row_label, table_flags
+    from smmile.analysis.stratification import flag_values, table_flags
+    from smmile.present.stratification import row_label
 
     labels = list(table)
     columns = [(flag, value) for flag in table_flags(table) for value in flag_values(table, flag)]

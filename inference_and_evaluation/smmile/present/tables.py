@@ -1,4 +1,4 @@
-"""The paper's tables: display names, row and column order, text and LaTeX renderings.
+"""The paper's tables as text and LaTeX (rows and columns in `analysis.order`'s order).
 
 `cells` has the shape of evaluation_results.json:
 {model: {"LLM"|"EM"|"MCQA": {"0-shot"|"ICL": {"accuracy", "std", "ci_low", "ci_high", "n"}}}}.
@@ -6,41 +6,18 @@
 
 from __future__ import annotations
 
-import re
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 from smmile.analysis.caveats import LEGEND, legend_lines, mark_text
+from smmile.analysis.order import DISPLAY_NAMES, METRIC_ORDER, MODE_ORDER, display_name, row_order
 
 Cells = Mapping[str, Mapping[str, Mapping[str, Mapping[str, Any]]]]
 
-BASELINES = ("majority", "random", "llama33textonly")
-METRIC_ORDER = ("LLM", "EM", "MCQA")
-MODE_ORDER = ("0-shot", "ICL")
 COLUMNS: tuple[tuple[str, str], ...] = tuple((m, mode) for m in METRIC_ORDER for mode in MODE_ORDER)
 MISSING = "-"
 
-DISPLAY_NAMES = {
-    "majority": "Majority",
-    "random": "Random",
-    "llama33textonly": "Text only$^*$",
-    "MedVLM-R1": "MedVLM-R1",
-    "claude-3-7-sonnet": "Claude 3.7 Sonnet",
-    "gpt-4o": "GPT-4o",
-    "llama32_vision_90b": "Llama-3.2-Vision-90B",
-    "llava_13b": "LLaVA-v1.5-13B",
-    "llava_7b": "LLaVA-v1.5-7B",
-    "llavanext_7b": "LLaVa-v1.6-Mistral-7B",
-    "llavaonevision_0.5b": "LLaVA-Onevision-0.5B",
-    "llavaonevision_7b": "LLaVA-Onevision-7B",
-    "llavamed": "LLaVA-Med$^{**}$",
-    "qwen3B": "Qwen2.5-VL-3B",
-    "qwen7B": "Qwen2.5-VL-7B",
-    "qwen32B": "Qwen2.5-VL-32B",
-    "qwen72B": "Qwen2.5-VL-72B",
-    "medgemma_4b": "MedGemma 4B Multimodal",
-}
 _LATEX_SPECIAL = {
     **{c: "\\" + c for c in "&%$#_{}"},
     "\\": r"\textbackslash{}",
@@ -60,23 +37,6 @@ def latex_name(model: str) -> str:
     if model in DISPLAY_NAMES:
         return DISPLAY_NAMES[model]
     return latex_escape(model)
-
-
-def display_name(model: str) -> str:
-    """The plain-text display name (LaTeX markup dropped: `Text only*`)."""
-    return re.sub(r"[${}^]", "", DISPLAY_NAMES[model]) if model in DISPLAY_NAMES else model
-
-
-def _natural(text: str) -> list[Any]:
-    return [(0, int(t), "") if t.isdigit() else (1, 0, t) for t in re.split(r"(\d+)", text.lower()) if t]
-
-
-def row_order(models: Sequence[str]) -> tuple[list[str], list[str]]:
-    """(baselines in the paper's order, the other models sorted by display name)."""
-    present = set(models)
-    baselines = [m for m in BASELINES if m in present]
-    others = sorted(present - set(BASELINES), key=lambda m: (_natural(display_name(m)), m))
-    return baselines, others
 
 
 def _cell(cells: Cells, model: str, column: tuple[str, str]) -> Mapping[str, Any] | None:
