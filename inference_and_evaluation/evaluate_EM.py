@@ -30,6 +30,7 @@ from smmile.results.naming import (
     STRICT_SUFFIX,
     evaluation_name,
 )
+from smmile.results.outputs import Evaluation
 from smmile.results.reader import discover_results, load_results
 from smmile.scoring import evaluate_result
 from utils import EXIT_USER_ERROR, add_result_filters, run_script, script_parser
@@ -88,7 +89,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if not results:
             raise UserError(f"{folder}: no open-format result to score with --strict-match")
     out = output_folder(folder, args.output_dir)
-    new = {}
+    new: dict[str, Evaluation] = {}
     for result in results:
         evaluation = evaluate_result(result, strict=strict)
         write_atomic(

@@ -42,6 +42,7 @@ from smmile.models.api.server_check import check_judge_server
 from smmile.present.tables import comparison_table
 from smmile.results.evaluations import merged, read_evaluations
 from smmile.results.naming import JUDGE_CACHE, JUDGE_SUFFIX, MODEL_COMPARISON_LLM, evaluation_name
+from smmile.results.outputs import JudgeInfo
 from smmile.results.reader import load_results
 from smmile.types import MODES
 from utils import add_api_args, api_settings, run_script, script_parser
@@ -143,7 +144,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             f"judge {args.judge_backend}:{args.judge_model}: {len(run.verdicts)} distinct prompt(s), "
             f"{run.cached} from the cache, {run.sent} sent, {run.failed} failed"
         )
-        info = {"backend": args.judge_backend, "model": args.judge_model}
+        info: JudgeInfo = {"backend": args.judge_backend, "model": args.judge_model}
         evaluations = []
         for result in open_results:
             evaluation = judge_evaluation(result, run.verdict, info)

@@ -19,13 +19,12 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
 
 from smmile.analysis.ablations import ablation_table
 from smmile.analysis.caveats import mark_text, result_caveats
-from smmile.analysis.icl_gain import ALL_MODELS, Gains, GainSelection, gain_document, icl_gains
+from smmile.analysis.icl_gain import ALL_MODELS, GainSelection, gain_document, icl_gains
 from smmile.analysis.outcomes import Outcomes, collect_outcomes, saved_outcomes, unjudged_cells
 from smmile.analysis.stats import bootstrap
 from smmile.io import write_atomic
@@ -51,6 +50,7 @@ from smmile.results.naming import (
     LATEX_TABLE,
     figure_stem,
 )
+from smmile.results.outputs import Cells, Gains
 from smmile.results.reader import Result, check_single_dataset, load_results
 from smmile.scoring import record_correct
 from utils import (
@@ -77,7 +77,7 @@ def strict_outcomes(results: Sequence[Result]) -> list[Outcomes]:
     ]
 
 
-def interval_lines(cells: dict[str, Any], unscored: Unscored | None = None) -> list[str]:
+def interval_lines(cells: Cells, unscored: Unscored | None = None) -> list[str]:
     """One line per cell: mean ± SD, the interval, n, and the cell's marks and caveats."""
     unscored = unscored or {}
     lines = []
@@ -169,7 +169,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not outcomes:
         return EXIT_USER_ERROR
 
-    cells: dict[str, Any] = {}
+    cells: Cells = {}
     for o in plain:
         stats = bootstrap(o.vector, n_boot=args.n_bootstrap, seed=args.seed).as_dict()
         stats.update(o.caveats.as_dict() if o.caveats else {})
@@ -243,7 +243,7 @@ def write_icl_gain(
     n_boot: int = 1000,
     seed: int = 42,
     figures_dir: Path | None = None,
-    cells: Mapping[str, Any] | None = None,
+    cells: Cells | None = None,
     selection: GainSelection = ALL_MODELS,
 ) -> Gains:
     """icl_gain.{txt,json} (and .tex with `generate_table`), the table and the averages printed;

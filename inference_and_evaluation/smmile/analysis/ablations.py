@@ -2,19 +2,19 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from smmile.analysis.outcomes import Outcomes, paired
 from smmile.analysis.stats import paired_bootstrap
-
-AblationTable = dict[str, dict[str, dict[str, dict[str, Any]]]]  # model -> tag -> metric -> cell
+from smmile.results.outputs import AblationCell, AblationTable
 
 
 def ablation_table(
     outcomes: list[Outcomes], n_boot: int = 1000, seed: int = 42
 ) -> tuple[AblationTable, list[str]]:
-    """{model: {ablation: {metric: cell}}}; a cell holds the ablation's accuracy, its plain run's
-    accuracy on the same problems, the difference in points and its paired 95% interval."""
+    """`ablations.json` (`outputs.AblationTable`): per model, ablation and metric, the ablation's
+    accuracy, its plain run's accuracy on the same problems, the difference in points and its paired
+    95% interval."""
     plain = {(o.key, o.metric): o for o in outcomes if o.key.ablation is None}
     table: AblationTable = {}
     notes: list[str] = []
@@ -37,5 +37,5 @@ def ablation_table(
                 )
                 continue
             cell.update(paired_bootstrap(a, b, n_boot=n_boot, seed=seed).as_dict())
-        table.setdefault(o.key.model, {}).setdefault(o.key.ablation, {})[o.metric] = cell
+        table.setdefault(o.key.model, {}).setdefault(o.key.ablation, {})[o.metric] = cast(AblationCell, cell)
     return table, notes

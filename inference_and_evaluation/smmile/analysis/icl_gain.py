@@ -7,10 +7,7 @@ relative gain is its gain over its 0-shot accuracy, in percent.
 The averages follow the paper's headline definition: per metric, the mean of the per-model gains
 (absolute, points) and the mean of the per-model relative gains (percent), over the models a
 `GainSelection` picks (`--gain-models`, `--gain-exclude`; by default every model with both modes).
-Each average states the models it covers. `icl_gain.json`: {"gains": {model: {metric: {"gain",
-"ci_low", "ci_high", "n", "accuracy_0-shot", "accuracy_ICL", "relative_gain"}}}, "selection":
-{"models", "exclude"}, "averages": {metric: {"absolute": {"mean", "models"}, "relative": {"mean",
-"models", "undefined"}, "left_out"}}}.
+Each average states the models it covers. `icl_gain.json` is `outputs.GainDocument`.
 """
 
 from __future__ import annotations
@@ -24,8 +21,7 @@ from smmile.analysis.order import METRIC_ORDER, in_row_order
 from smmile.analysis.outcomes import Outcomes, paired
 from smmile.analysis.stats import paired_bootstrap
 from smmile.errors import UserError
-
-Gains = dict[str, dict[str, dict[str, Any]]]  # model -> metric -> cell
+from smmile.results.outputs import Gain, GainAverage, GainDocument, Gains, GainSelectionJSON
 
 
 def icl_gains(outcomes: Sequence[Outcomes], n_boot: int = 1000, seed: int = 42) -> tuple[Gains, list[str]]:
@@ -48,7 +44,7 @@ def icl_gains(outcomes: Sequence[Outcomes], n_boot: int = 1000, seed: int = 42) 
                 f"(0-shot {len(zero.by_problem)}, ICL {len(icl.by_problem)})"
             )
         diff = paired_bootstrap(a, b, n_boot=n_boot, seed=seed)
-        gains.setdefault(model, {})[metric] = {
+        gain: Gain = {
             "gain": diff.diff,
             "ci_low": diff.ci_low,
             "ci_high": diff.ci_high,
@@ -57,9 +53,10 @@ def icl_gains(outcomes: Sequence[Outcomes], n_boot: int = 1000, seed: int = 42) 
             "accuracy_ICL": diff.accuracy,
             "relative_gain": relative_gain(diff.diff, diff.base_accuracy),
         }
+        gains.setdefault(model, {})[metric] = gain
         marks = [m for m in LEGEND if any(m in (o.caveats.marks if o.caveats else ()) for o in (zero, icl))]
         if marks:  # a gain inherits the caveats of the two cells it is made of
-            gains[model][metric]["marks"] = marks
+            gain["marks"] = marks
     return {m: gains[m] for m in in_row_order(list(gains))}, notes
 
 
@@ -86,7 +83,7 @@ class GainSelection:
                 have = ", ".join(gains) or "none"
                 raise UserError(f"{flag}: no ICL gain for {', '.join(unknown)} (models with one: {have})")
 
-    def describe(self) -> dict[str, Any]:
+    def describe(self) -> GainSelectionJSON:
         return {
             "models": list(self.models) if self.models is not None else None,
             "exclude": list(self.exclude),
@@ -104,14 +101,10 @@ def _relative(g: Mapping[str, Any]) -> float | None:
 
 def average_gains(
     gains: Mapping[str, Mapping[str, Mapping[str, Any]]], selection: GainSelection = ALL_MODELS
-) -> dict[str, dict[str, Any]]:
-    """Per metric: the mean gain and the mean relative gain over the selected models that have one.
-
-    {metric: {"mean_gain", "models" (how many), "absolute": {"mean", "models" [ids]}, "relative":
-    {"mean" (None when no model has one), "models" [ids], "undefined" [ids: 0-shot accuracy 0]},
-    "left_out" [ids the selection leaves out]}}
-    """
-    out: dict[str, dict[str, Any]] = {}
+) -> dict[str, GainAverage]:
+    """Per metric: the mean gain and the mean relative gain over the selected models that have one
+    (the relative mean is None when no model has one)."""
+    out: dict[str, GainAverage] = {}
     for metric in METRIC_ORDER:
         having = [m for m, g in gains.items() if metric in g]
         chosen = [m for m in having if selection.covers(m)]
@@ -134,6 +127,6 @@ def average_gains(
     return out
 
 
-def gain_document(gains: Gains, selection: GainSelection = ALL_MODELS) -> dict[str, Any]:
+def gain_document(gains: Gains, selection: GainSelection = ALL_MODELS) -> GainDocument:
     """What `icl_gain.json` holds: the gains, the selection of the averages, the averages."""
     return {"gains": gains, "selection": selection.describe(), "averages": average_gains(gains, selection)}

@@ -12,9 +12,10 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import cast
 
 from smmile.analysis.paper import EXPERT, PaperTable
+from smmile.results.outputs import ComparisonSummary, PaperComparison
 
 PAPER_JUDGE = "ollama:llama3.3"  # the paper's LLM judge (backend:model)
 TOLERANCE = 0.5  # points
@@ -76,7 +77,7 @@ class Comparison:
         paper_models = {c.model for c in self.cells if c.paper is not None}
         return list(dict.fromkeys(c.model for c in self.cells if c.model not in paper_models))
 
-    def summary(self) -> dict[str, Any]:
+    def summary(self) -> ComparisonSummary:
         differing = self.with_status(DIFFERS)
         return {
             "compared": len(self.with_status(AGREES, DIFFERS)),
@@ -89,9 +90,11 @@ class Comparison:
             "new_models": self.new_models,
         }
 
-    def as_dict(self) -> dict[str, Any]:
+    def as_dict(self) -> PaperComparison:
         head = {k: v for k, v in asdict(self).items() if k != "cells"}
-        return {**head, "summary": self.summary(), "cells": [asdict(c) for c in self.cells]}
+        return cast(
+            PaperComparison, {**head, "summary": self.summary(), "cells": [asdict(c) for c in self.cells]}
+        )
 
 
 def _notes(ours: OurCell, problems: int) -> list[str]:

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
+from typing import cast
 
 import numpy as np
+
+from smmile.results.outputs import Interval, PairedInterval
 
 
 @dataclass(frozen=True)
@@ -17,8 +20,8 @@ class BootstrapResult:
     ci_high: float
     n: int
 
-    def as_dict(self) -> dict[str, float | int]:
-        return asdict(self)
+    def as_dict(self) -> Interval:
+        return cast(Interval, asdict(self))
 
 
 def bootstrap(correct: np.ndarray, n_boot: int = 1000, seed: int = 42) -> BootstrapResult:
@@ -55,8 +58,8 @@ class PairedDifference:
     ci_high: float
     n: int
 
-    def as_dict(self) -> dict[str, float | int]:
-        return asdict(self)
+    def as_dict(self) -> PairedInterval:
+        return cast(PairedInterval, asdict(self))
 
 
 def paired_bootstrap(

@@ -17,6 +17,7 @@ from smmile.analysis.caveats import result_caveats
 from smmile.analysis.order import MODE_ORDER, in_row_order
 from smmile.analysis.outcomes import judge_file, judge_verdicts
 from smmile.errors import FileProblem, UserError
+from smmile.results.outputs import Stratification, StratificationEntry
 from smmile.results.reader import Result
 from smmile.scoring import record_correct
 from smmile.types import Problem, ResultRecord
@@ -26,8 +27,6 @@ CONTEXT_FLAGS = ("flag_num_ICL", "flag_first_ICL_match_problem", "flag_last_ICL_
 SPECIALITY = "speciality"
 DATASET_HINT = "pass --dataset smmile|augmented (hub access, HF_TOKEN) or --dataset-path PATH (a local copy)"
 _MAX_LISTED = 3
-
-Stratification = dict[str, dict[str, dict[str, Any]]]  # "<model>:<mode>" -> "<flag>_<stat>" -> value -> x
 
 
 def listed(items: Sequence[str], limit: int = _MAX_LISTED) -> str:
@@ -77,12 +76,12 @@ def flag_names(flag_sets: Iterable[Mapping[str, Any]]) -> list[str]:
     return rest + [k for k in (SPECIALITY, *CONTEXT_FLAGS) if k in seen]
 
 
-def stratify(verdicts: Mapping[str, int], flags: Mapping[str, Mapping[str, Any]]) -> dict[str, dict]:
+def stratify(verdicts: Mapping[str, int], flags: Mapping[str, Mapping[str, Any]]) -> StratificationEntry:
     """One entry of the JSON: for each flag, accuracy (mean of 0/100), total and correct per value.
 
     `verdicts` maps problem_id to 1/0; `flags` problem_id to its flags (problems without are left out).
     """
-    entry: dict[str, dict] = {}
+    entry: StratificationEntry = {}
     scored = [pid for pid in verdicts if pid in flags]
     for name in flag_names(flags[pid] for pid in scored):
         totals: dict[str, int] = {}
@@ -246,7 +245,7 @@ def stratification_table(scored: Sequence[Scored]) -> Stratification:
     return {label: entries[label] for label in _label_order(entries)}
 
 
-def table_flags(table: Mapping[str, Mapping[str, Any]]) -> list[str]:
+def table_flags(table: Stratification) -> list[str]:
     """The flags a table holds, in the order of its entries."""
     names: dict[str, None] = {}
     for entry in table.values():
@@ -254,7 +253,7 @@ def table_flags(table: Mapping[str, Mapping[str, Any]]) -> list[str]:
     return list(names)
 
 
-def flag_values(table: Mapping[str, Mapping[str, Any]], flag: str) -> list[str]:
+def flag_values(table: Stratification, flag: str) -> list[str]:
     values: set[str] = set()
     for entry in table.values():
         values.update(entry.get(f"{flag}_accuracy", {}))

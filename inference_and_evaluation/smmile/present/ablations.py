@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from smmile.analysis.ablations import AblationTable
 from smmile.analysis.order import METRIC_ORDER, display_name, in_row_order
 from smmile.present.tables import grid, latex_escape, latex_name
+from smmile.results.outputs import AblationTable
 
 
 def _rows(table: AblationTable) -> list[tuple[str, str, str, dict[str, Any]]]:

@@ -2,31 +2,27 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
-
 from smmile.analysis.caveats import LEGEND, legend_lines, mark_text
 from smmile.analysis.icl_gain import ALL_MODELS, GainSelection, average_gains
 from smmile.analysis.order import METRIC_ORDER, display_name
 from smmile.present.tables import grid, latex_escape, latex_name
+from smmile.results.outputs import Gain, Gains
 
 MISSING = "-"
 
 
-def _cell(g: Mapping[str, Any] | None) -> str:
+def _cell(g: Gain | None) -> str:
     if g is None:
         return MISSING
     return f"{g['gain']:+.2f} [{g['ci_low']:+.2f}, {g['ci_high']:+.2f}]{mark_text(g.get('marks', ()))}"
 
 
-def _used_marks(gains: Mapping[str, Mapping[str, Mapping[str, Any]]]) -> list[str]:
+def _used_marks(gains: Gains) -> list[str]:
     seen = {m for row in gains.values() for g in row.values() for m in g.get("marks", ())}
     return [m for m in LEGEND if m in seen]
 
 
-def average_lines(
-    gains: Mapping[str, Mapping[str, Mapping[str, Any]]], selection: GainSelection = ALL_MODELS
-) -> list[str]:
+def average_lines(gains: Gains, selection: GainSelection = ALL_MODELS) -> list[str]:
     """Each metric's averages, with the models each one covers."""
     lines = []
     for metric, a in average_gains(gains, selection).items():
@@ -48,7 +44,7 @@ def average_lines(
 
 
 def gain_text(
-    gains: Mapping[str, Mapping[str, Mapping[str, Any]]],
+    gains: Gains,
     n_boot: int,
     seed: int,
     selection: GainSelection = ALL_MODELS,
@@ -77,9 +73,7 @@ def gain_text(
     )
 
 
-def gain_latex(
-    gains: Mapping[str, Mapping[str, Mapping[str, Any]]], selection: GainSelection = ALL_MODELS
-) -> str:
+def gain_latex(gains: Gains, selection: GainSelection = ALL_MODELS) -> str:
     """A booktabs tabular: one row per model, `$+g$ [lo, hi]` per metric, then the average gain and
     the average relative gain, and a note naming the models each average covers."""
     metrics = [m for m in METRIC_ORDER if any(m in g for g in gains.values())] or list(METRIC_ORDER)

@@ -6,7 +6,6 @@ File names say what a figure shows: `<results folder>_<what>.{png,pdf}` (`naming
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +14,7 @@ import numpy as np
 from smmile.analysis.order import METRIC_ORDER, MODE_ORDER, display_name, in_row_order
 from smmile.errors import FileProblem, UserError
 from smmile.io import atomic_target
+from smmile.results.outputs import Cells, Gains, Stratification
 
 FORMATS = ("png", "pdf")
 MODE_STYLE = {"0-shot": {"color": "#8c8c8c", "marker": "o"}, "ICL": {"color": "#1f5fa8", "marker": "s"}}
@@ -47,12 +47,10 @@ def save(fig: Any, stem: str | Path) -> list[Path]:
     return paths
 
 
-def accuracy_figure(
-    cells: Mapping[str, Mapping[str, Mapping[str, Mapping[str, Any]]]], stem: str | Path
-) -> list[Path]:
+def accuracy_figure(cells: Cells, stem: str | Path) -> list[Path]:
     """Accuracy per model with its 95% interval, 0-shot beside ICL, one panel per metric.
 
-    `cells` has the shape of evaluation_results.json: {model: {metric: {mode: {accuracy, ci_low, ci_high}}}}.
+    `cells`: those of evaluation_results.json.
     """
     metrics = [m for m in METRIC_ORDER if any(m in cells[model] for model in cells)]
     if not metrics:
@@ -98,7 +96,7 @@ def accuracy_figure(
     return save(fig, stem)
 
 
-def icl_gain_figure(gains: Mapping[str, Mapping[str, Mapping[str, Any]]], stem: str | Path) -> list[Path]:
+def icl_gain_figure(gains: Gains, stem: str | Path) -> list[Path]:
     """Forest plot: ICL minus 0-shot per model with its paired 95% interval, one panel per metric;
     the dashed line is the mean gain across models."""
     metrics = [m for m in METRIC_ORDER if any(m in gains[model] for model in gains)]
@@ -152,9 +150,7 @@ def short_flag(flag: str) -> str:
     return SHORT_FLAGS.get(flag, flag.removeprefix("flag_").replace("_", " "))
 
 
-def stratification_heatmap(
-    table: Mapping[str, Mapping[str, Mapping[str, Any]]], metric: str, stem: str | Path
-) -> list[Path]:
+def stratification_heatmap(table: Stratification, metric: str, stem: str | Path) -> list[Path]:
     """One heatmap: rows model and mode, columns every flag's values (`flag: value`, grouped by
     flag); grey where a model has no problem with that value."""
     from matplotlib import colormaps

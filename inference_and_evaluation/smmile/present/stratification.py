@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
 
 from smmile.analysis.caveats import LEGEND, legend_lines, mark_text
 from smmile.analysis.order import display_name
 from smmile.analysis.stratification import flag_values, table_flags
 from smmile.present.tables import grid
+from smmile.results.outputs import Stratification
 
 MISSING_CELL = "--"
 
@@ -19,7 +19,7 @@ def row_label(label: str) -> str:
 
 
 def stratification_text(
-    table: Mapping[str, Mapping[str, Any]], metric: str, marks: Mapping[str, Sequence[str]] | None = None
+    table: Stratification, metric: str, marks: Mapping[str, Sequence[str]] | None = None
 ) -> str:
     """One fixed-width table per flag: rows model and mode (with their caveat marks), columns
     values, each cell `accuracy (n problems)`; `--` where none. The legend of the marks used follows."""

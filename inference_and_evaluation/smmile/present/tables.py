@@ -1,7 +1,6 @@
 """The paper's tables as text and LaTeX (rows and columns in `analysis.order`'s order).
 
-`cells` has the shape of evaluation_results.json:
-{model: {"LLM"|"EM"|"MCQA": {"0-shot"|"ICL": {"accuracy", "std", "ci_low", "ci_high", "n"}}}}.
+`cells` are those of evaluation_results.json (`outputs.Cells`).
 """
 
 from __future__ import annotations
@@ -12,8 +11,7 @@ from typing import Any
 
 from smmile.analysis.caveats import LEGEND, legend_lines, mark_text
 from smmile.analysis.order import DISPLAY_NAMES, METRIC_ORDER, MODE_ORDER, display_name, row_order
-
-Cells = Mapping[str, Mapping[str, Mapping[str, Mapping[str, Any]]]]
+from smmile.results.outputs import Cells
 
 COLUMNS: tuple[tuple[str, str], ...] = tuple((m, mode) for m in METRIC_ORDER for mode in MODE_ORDER)
 MISSING = "-"
