@@ -12,6 +12,8 @@ from typing import Any
 BASELINES = ("majority", "random", "llama33textonly")
 METRIC_ORDER = ("LLM", "EM", "MCQA")
 MODE_ORDER = ("0-shot", "ICL")
+STRICT = "EM strict"  # exact match on the raw strings (evaluate_EM.py --strict-match), beside EM
+METRICS_WITH_STRICT = (*METRIC_ORDER[:2], STRICT, *METRIC_ORDER[2:])
 
 DISPLAY_NAMES = {
     "majority": "Majority",

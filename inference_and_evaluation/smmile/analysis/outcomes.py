@@ -7,7 +7,7 @@ open result (its problem_accuracies, 100.0 or 0.0 per problem).
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 
 from smmile.analysis.caveats import Caveats, result_caveats, saved_caveats
+from smmile.analysis.order import STRICT
 from smmile.errors import FileProblem
 from smmile.results.evaluations import read_evaluations
 from smmile.results.naming import EM_SUFFIX, JUDGE_SUFFIX, ResultKey, evaluation_name, parse_result_name
@@ -151,6 +152,20 @@ def saved_outcomes(folder: Path) -> tuple[list[Outcomes], list[str]]:
                 f"warning: {s.path.name}: no result file beside it; its saved score is used as published"
             )
     return out, notes
+
+
+def strict_outcomes(results: Sequence[Result]) -> list[Outcomes]:
+    """Exact match on the raw strings of every plain open result (what --strict-match scores)."""
+    return [
+        Outcomes(
+            r.key,
+            STRICT,
+            {x.problem_id: int(record_correct(x, "EM", strict=True)) for x in r.records},
+            result_caveats(r, "EM"),
+        )
+        for r in results
+        if r.key is not None and r.records and r.key.ablation is None and r.key.task_format == "open"
+    ]
 
 
 def paired(a: dict[str, int], b: dict[str, int]) -> tuple[np.ndarray, np.ndarray, list[str]]:

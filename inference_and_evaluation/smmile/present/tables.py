@@ -10,7 +10,15 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from smmile.analysis.caveats import LEGEND, legend_lines, mark_text
-from smmile.analysis.order import DISPLAY_NAMES, METRIC_ORDER, MODE_ORDER, display_name, row_order
+from smmile.analysis.order import (
+    DISPLAY_NAMES,
+    METRIC_ORDER,
+    METRICS_WITH_STRICT,
+    MODE_ORDER,
+    display_name,
+    in_row_order,
+    row_order,
+)
 from smmile.results.outputs import Cells
 
 COLUMNS: tuple[tuple[str, str], ...] = tuple((m, mode) for m in METRIC_ORDER for mode in MODE_ORDER)
@@ -64,9 +72,6 @@ def _marks(c: Mapping[str, Any] | None) -> list[str]:
     return list(c.get("marks", ())) if c else []
 
 
-STRICT = "EM strict"  # exact match on the raw strings (evaluate_EM.py --strict-match), beside EM
-
-
 def columns_of(metrics: Sequence[str] = METRIC_ORDER) -> list[tuple[str, str]]:
     return [(m, mode) for m in metrics for mode in MODE_ORDER]
 
@@ -93,6 +98,43 @@ def text_table(cells: Cells, unscored: Unscored | None = None, metrics: Sequence
     used = _used(_all_cells(cells), unscored)
     legend = legend_lines(used)
     return grid(header, body) + ("\n" + "\n".join(legend) + "\n" if legend else "")
+
+
+def interval_lines(cells: Cells, unscored: Unscored | None = None) -> list[str]:
+    """One line per cell: mean ± SD, the interval, n, and the cell's marks and caveats."""
+    unscored = unscored or {}
+    lines = []
+    models = list(dict.fromkeys([*cells, *(m for m, _, _ in unscored)]))
+    for model in in_row_order(models):
+        for metric, mode in columns_of(METRICS_WITH_STRICT):
+            c = cells.get(model, {}).get(metric, {}).get(mode)
+            caveats = "; ".join(c.get("caveats", ())) if c else ""
+            if c:
+                lines.append(
+                    f"{display_name(model)} {metric} {mode}: {c['accuracy']:.2f} ± {c['std']:.2f} "
+                    f"(95% CI {c['ci_low']:.2f} to {c['ci_high']:.2f}; n={c['n']})"
+                    + (f"{mark_text(c['marks'])}: {caveats}" if c.get("marks") else "")
+                )
+            elif (model, metric, mode) in unscored:
+                missing = unscored[(model, metric, mode)]
+                lines.append(
+                    f"{display_name(model)} {metric} {mode}: {NO_SCORE}{mark_text(missing.marks)}: "
+                    + "; ".join(missing.details())
+                )
+    return lines
+
+
+def evaluation_results_text(
+    cells: Cells, unscored: Unscored, metrics: Sequence[str], n_boot: int, seed: int
+) -> str:
+    """evaluation_results.txt: the table (`text_table`), then one line per cell (`interval_lines`)."""
+    return (
+        f"Accuracy (%) ± bootstrap SD ({n_boot} resamples, seed {seed})\n\n"
+        + text_table(cells, unscored, metrics)
+        + "\n"
+        + "\n".join(interval_lines(cells, unscored))
+        + "\n"
+    )
 
 
 def _used(cells: Sequence[Mapping[str, Any]], unscored: Unscored) -> list[str]:
