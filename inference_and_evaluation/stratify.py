@@ -25,6 +25,7 @@ from smmile.analysis.stratification import (
 )
 from smmile.io import write_atomic
 from smmile.present.stratification import stratification_text
+from smmile.results.folder import read_results_folder
 from smmile.results.naming import figure_stem, heatmap_name, stratification_name
 from smmile.types import Problem
 from utils import (
@@ -32,7 +33,6 @@ from utils import (
     add_figure_args,
     add_result_filters,
     load_reference_dataset,
-    read_results_folder,
     run_script,
     script_parser,
 )
@@ -73,7 +73,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     folder = Path(args.results_dir)
-    results = read_results_folder(folder, "stratify", args.model, args.inference_mode)
+    found = read_results_folder(folder, "stratify", args.model, args.inference_mode)
+    for line in found.notes:
+        print(line, file=sys.stderr)
+    results = found.checked()
     problems, dataset_label, dataset_notes = load_problems(args)
     scored, scored_notes = collect_scored(results, folder, args.eval_type, problems, dataset_label)
     for line in dataset_notes + scored_notes:
