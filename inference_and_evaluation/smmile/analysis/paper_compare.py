@@ -12,15 +12,17 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
-from typing import cast
+from typing import Any
 
 from smmile.analysis.paper import EXPERT, PaperTable
-from smmile.results.outputs import ComparisonSummary, PaperComparison
+from smmile.results.outputs import ComparisonSummary
 
 PAPER_JUDGE = "ollama:llama3.3"  # the paper's LLM judge (backend:model)
 TOLERANCE = 0.5  # points
 Z = 3.0  # bootstrap-noise SDs a difference may span and still be resampling noise
 
+# what a comparison keeps of the paper's table (PaperTable's attributes, Comparison's fields)
+TABLE_FACTS = ("table", "dataset_name", "source", "problems", "bootstrap_resamples")
 AGREES, DIFFERS, INCOMPLETE = "agrees", "differs", "incomplete"
 NOT_RUN, NEW, OMITTED = "not in the folder", "not in the paper", "omitted by the paper"
 
@@ -90,11 +92,10 @@ class Comparison:
             "new_models": self.new_models,
         }
 
-    def as_dict(self) -> PaperComparison:
+    def as_dict(self) -> dict[str, Any]:
+        """`paper_comparison.json`: these fields, the summary, then one entry per cell."""
         head = {k: v for k, v in asdict(self).items() if k != "cells"}
-        return cast(
-            PaperComparison, {**head, "summary": self.summary(), "cells": [asdict(c) for c in self.cells]}
-        )
+        return {**head, "summary": self.summary(), "cells": [asdict(c) for c in self.cells]}
 
 
 def _notes(ours: OurCell, problems: int) -> list[str]:
@@ -180,14 +181,5 @@ def compare(
             c = compare_cell(table, model, metric, mode, ours.get((model, metric, mode)), tolerance, z)
             if c is not None:
                 cells.append(c)
-    return Comparison(
-        table=table.table,
-        dataset_name=table.dataset_name,
-        source=table.source,
-        problems=table.problems,
-        bootstrap_resamples=table.bootstrap_resamples,
-        tolerance=tolerance,
-        z=z,
-        cells=cells,
-        paper_notes=table.notes,
-    )
+    described = {name: getattr(table, name) for name in TABLE_FACTS}
+    return Comparison(**described, tolerance=tolerance, z=z, cells=cells, paper_notes=table.notes)

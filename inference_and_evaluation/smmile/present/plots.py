@@ -6,6 +6,7 @@ File names say what a figure shows: `<results folder>_<what>.{png,pdf}` (`naming
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -47,46 +48,59 @@ def save(fig: Any, stem: str | Path) -> list[Path]:
     return paths
 
 
+def _panels(table: Mapping[str, Mapping[str, Any]], what: str, size: tuple[float, float, float]):
+    """A figure with one panel per metric any model of `table` has, the models as rows (the paper's
+    order, top down): (figure, axes, metrics, models, row positions). `size`: inches per panel, per
+    row, and added to the height."""
+    metrics = [m for m in METRIC_ORDER if any(m in table[model] for model in table)]
+    if not metrics:
+        raise ValueError(f"no {what} to draw")
+    models = in_row_order(list(table))
+    y = np.arange(len(models))[::-1]
+    per_panel, per_row, extra = size
+    fig = _figure(per_panel * len(metrics) + 1.8, per_row * len(models) + extra)
+    axes = fig.subplots(1, len(metrics), sharey=True, squeeze=False)[0]
+    return fig, axes, metrics, models, y
+
+
+def _interval_bars(
+    ax: Any, rows: Sequence[tuple[float, Mapping[str, Any]]], key: str, **style: Any
+) -> np.ndarray:
+    """Each row's `key` at its height with its 95% interval (`ci_low`, `ci_high`) as horizontal
+    bars; returns the values."""
+    value = np.array([c[key] for _, c in rows])
+    low = np.array([c["ci_low"] for _, c in rows])
+    high = np.array([c["ci_high"] for _, c in rows])
+    xerr = [np.clip(value - low, 0, None), np.clip(high - value, 0, None)]
+    ax.errorbar(value, [yy for yy, _ in rows], xerr=xerr, linestyle="none", capsize=2, markersize=4, **style)
+    return value
+
+
+def _name_rows(axes: Any, y: np.ndarray, models: Sequence[str]) -> None:
+    axes[0].set_yticks(y, [display_name(m) for m in models])
+    axes[0].set_ylim(-0.7, len(models) - 0.3)
+
+
 def accuracy_figure(cells: Cells, stem: str | Path) -> list[Path]:
     """Accuracy per model with its 95% interval, 0-shot beside ICL, one panel per metric.
 
     `cells`: those of evaluation_results.json.
     """
-    metrics = [m for m in METRIC_ORDER if any(m in cells[model] for model in cells)]
-    if not metrics:
-        raise ValueError("no accuracy to draw")
-    models = in_row_order(list(cells))
-    y = np.arange(len(models))[::-1]
-    fig = _figure(3.6 * len(metrics) + 1.8, 0.34 * len(models) + 1.4)
-    axes = fig.subplots(1, len(metrics), sharey=True, squeeze=False)[0]
+    fig, axes, metrics, models, y = _panels(cells, "accuracy", (3.6, 0.34, 1.4))
     for ax, metric in zip(axes, metrics, strict=True):
         for offset, mode in zip((0.17, -0.17), MODE_ORDER, strict=True):
             rows = [
-                (yy, c)
+                (yy + offset, c)
                 for yy, model in zip(y, models, strict=True)
                 if (c := cells[model].get(metric, {}).get(mode)) is not None
             ]
-            if not rows:
-                continue
-            acc = np.array([c["accuracy"] for _, c in rows])
-            low = np.array([c["ci_low"] for _, c in rows])
-            high = np.array([c["ci_high"] for _, c in rows])
-            ax.errorbar(
-                acc,
-                [yy + offset for yy, _ in rows],
-                xerr=[np.clip(acc - low, 0, None), np.clip(high - acc, 0, None)],
-                linestyle="none",
-                capsize=2,
-                markersize=4,
-                label=mode,
-                **MODE_STYLE[mode],
-            )
+            if rows:
+                _interval_bars(ax, rows, "accuracy", label=mode, **MODE_STYLE[mode])
         ax.set_title(metric)
         ax.set_xlim(-3, 103)
         ax.set_xlabel("accuracy (%)")
         ax.grid(axis="x", alpha=0.3)
-    axes[0].set_yticks(y, [display_name(m) for m in models])
-    axes[0].set_ylim(-0.7, len(models) - 0.3)
+    _name_rows(axes, y, models)
     handles, labels = axes[0].get_legend_handles_labels()
     for ax in axes[1:]:
         if not handles:
@@ -99,36 +113,16 @@ def accuracy_figure(cells: Cells, stem: str | Path) -> list[Path]:
 def icl_gain_figure(gains: Gains, stem: str | Path) -> list[Path]:
     """Forest plot: ICL minus 0-shot per model with its paired 95% interval, one panel per metric;
     the dashed line is the mean gain across models."""
-    metrics = [m for m in METRIC_ORDER if any(m in gains[model] for model in gains)]
-    if not metrics:
-        raise ValueError("no gain to draw")
-    models = in_row_order(list(gains))
-    y = np.arange(len(models))[::-1]
-    fig = _figure(3.4 * len(metrics) + 1.8, 0.3 * len(models) + 1.3)
-    axes = fig.subplots(1, len(metrics), sharey=True, squeeze=False)[0]
+    fig, axes, metrics, models, y = _panels(gains, "gain", (3.4, 0.3, 1.3))
     for ax, metric in zip(axes, metrics, strict=True):
         rows = [(yy, g) for yy, m in zip(y, models, strict=True) if (g := gains[m].get(metric)) is not None]
-        gain = np.array([g["gain"] for _, g in rows])
-        low = np.array([g["ci_low"] for _, g in rows])
-        high = np.array([g["ci_high"] for _, g in rows])
         ax.axvline(0, color="black", linewidth=0.8)
-        ax.errorbar(
-            gain,
-            [yy for yy, _ in rows],
-            xerr=[np.clip(gain - low, 0, None), np.clip(high - gain, 0, None)],
-            linestyle="none",
-            marker="D",
-            markersize=4,
-            capsize=2,
-            color=GAIN_COLOR,
-        )
-        mean = float(gain.mean())
+        mean = float(_interval_bars(ax, rows, "gain", marker="D", color=GAIN_COLOR).mean())
         ax.axvline(mean, color=GAIN_COLOR, linestyle="--", linewidth=0.8)
         ax.set_title(f"{metric} (mean {mean:+.1f})")
         ax.set_xlabel("ICL − 0-shot (points)")
         ax.grid(axis="x", alpha=0.3)
-    axes[0].set_yticks(y, [display_name(m) for m in models])
-    axes[0].set_ylim(-0.7, len(models) - 0.3)
+    _name_rows(axes, y, models)
     fig.suptitle("ICL gain over 0-shot (paired bootstrap 95% interval)")
     return save(fig, stem)
 

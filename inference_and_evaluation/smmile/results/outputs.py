@@ -1,12 +1,13 @@
 """The shape of every JSON file the harness writes, in one place (the file names: `naming`).
 
-These are TypedDicts: plain dicts at run time, so the files are written by `json.dumps` as they
+Most are TypedDicts: plain dicts at run time, so the files are written by `json.dumps` as they
 are built; a file's key order is its builder's. A key under a `total=False` class is present only
-when its comment says so.
+when its comment says so. A bootstrap's result is a dataclass, written through `as_dict()`.
 """
 
 from __future__ import annotations
 
+from dataclasses import asdict, dataclass
 from typing import Any, TypedDict
 
 # --- the scores of one result: `<stem>_evaluation.json`, `_evaluation_strict.json`, `_evaluationllm.json`
@@ -82,12 +83,33 @@ class IncompleteJudgeEvaluation(_Unjudged, total=False):
 # --- variance_analysis.py: `evaluation_results.json`, `ablations.json`, `icl_gain.json` ---------
 
 
-class Interval(TypedDict):
-    """A bootstrap over problems: the observed accuracy, the SD and 95% interval of the resampled
-    means (points), and n problems."""
+@dataclass(frozen=True)
+class _AsJson:
+    def as_dict(self) -> dict[str, Any]:
+        """The fields, as the JSON files hold them."""
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class BootstrapResult(_AsJson):
+    """A bootstrap over problems (points): the observed accuracy, the SD of the resampled means
+    and their 95% interval, and n problems; as JSON, the first keys of a `Cell`."""
 
     accuracy: float
     std: float
+    ci_low: float
+    ci_high: float
+    n: int
+
+
+@dataclass(frozen=True)
+class PairedDifference(_AsJson):
+    """`other` minus `base` over the same problems (points), with a paired bootstrap 95% interval;
+    as JSON, what an `AblationCell` with a plain run holds."""
+
+    base_accuracy: float
+    accuracy: float
+    diff: float
     ci_low: float
     ci_high: float
     n: int
@@ -101,7 +123,15 @@ class CellCaveats(TypedDict, total=False):
     expected_n: int | None  # the dataset's (or the run manifest's) problem count
 
 
-class Cell(Interval, CellCaveats, total=False):
+class _CellKeys(TypedDict):
+    accuracy: float  # `BootstrapResult`'s fields
+    std: float
+    ci_low: float
+    ci_high: float
+    n: int
+
+
+class Cell(_CellKeys, CellCaveats, total=False):
     """One cell of `evaluation_results.json`: a model under one metric and mode."""
 
     mark: str  # LaTeX only, never written: math after the value (a new row of the paper comparison)
@@ -109,17 +139,6 @@ class Cell(Interval, CellCaveats, total=False):
 
 Cells = dict[str, dict[str, dict[str, Cell]]]
 """`evaluation_results.json`: model -> metric ("LLM", "EM", "EM strict", "MCQA") -> mode -> cell."""
-
-
-class PairedInterval(TypedDict):
-    """`other` minus `base` over the same problems (points), with a paired bootstrap 95% interval."""
-
-    base_accuracy: float
-    accuracy: float
-    diff: float
-    ci_low: float
-    ci_high: float
-    n: int
 
 
 class _AblationKeys(TypedDict):
@@ -216,7 +235,8 @@ Stratification = dict[str, StratificationEntry]
 
 
 class ComparisonSummary(TypedDict):
-    """How many cells agree with the paper, differ, or could not be compared."""
+    """How many cells agree with the paper, differ, or could not be compared (`paper_comparison.json`
+    holds `paper_compare.Comparison`'s fields, this summary, and the `CellComparison`s)."""
 
     compared: int
     agree: int
@@ -226,22 +246,6 @@ class ComparisonSummary(TypedDict):
     incomplete: int
     paper_cells_not_in_folder: int
     new_models: list[str]
-
-
-class PaperComparison(TypedDict):
-    """`paper_comparison.json`: the table compared with, the summary, one entry per cell
-    (`paper_compare.CellComparison`'s fields)."""
-
-    table: str
-    dataset_name: str
-    source: str
-    problems: int
-    bootstrap_resamples: int
-    tolerance: float
-    z: float
-    paper_notes: list[str]
-    summary: ComparisonSummary
-    cells: list[dict[str, Any]]
 
 
 # --- a run's manifest: `result_<...>.manifest.json` --------------------------------------------
