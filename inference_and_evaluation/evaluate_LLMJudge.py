@@ -25,7 +25,6 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from smmile.analysis.outcomes import incomplete_reason, is_complete
 from smmile.errors import UserError
 from smmile.folder_lock import folder_lock
 from smmile.io import write_atomic
@@ -40,7 +39,7 @@ from smmile.judge.judging import (
 )
 from smmile.models.api.server_check import check_judge_server
 from smmile.present.tables import comparison_table
-from smmile.results.evaluations import merged, read_evaluations
+from smmile.results.evaluations import incomplete_reason, is_complete, merged, read_evaluations
 from smmile.results.naming import JUDGE_CACHE, JUDGE_SUFFIX, MODEL_COMPARISON_LLM, evaluation_name
 from smmile.results.outputs import JudgeInfo
 from smmile.results.reader import load_results

@@ -1,28 +1,31 @@
 """Per-problem outcomes (1 right / 0 wrong) of every result and metric: what the statistics resample.
 
 EM and MCQA come from the records; LLM from the judge's `<stem>_evaluationllm.json` beside an
-open result (its problem_accuracies, 100.0 or 0.0 per problem).
+open result (its problem_accuracies, 100.0 or 0.0 per problem; read by `results.evaluations`).
 """
 
 from __future__ import annotations
 
-import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
 from smmile.analysis.caveats import Caveats, result_caveats, saved_caveats
 from smmile.analysis.order import STRICT
 from smmile.errors import FileProblem
-from smmile.results.evaluations import read_evaluations
-from smmile.results.naming import EM_SUFFIX, JUDGE_SUFFIX, ResultKey, evaluation_name, parse_result_name
+from smmile.results.evaluations import (
+    accuracy_verdicts,
+    is_complete,
+    judge_file,
+    judge_verdicts,
+    read_evaluations,
+    read_json_quietly,
+)
+from smmile.results.naming import EM_SUFFIX, JUDGE_SUFFIX, ResultKey, parse_result_name
 from smmile.results.reader import Result
 from smmile.scoring import metric_for, record_correct
-
-VERDICTS = {100.0: 1, 0.0: 0}
 
 
 @dataclass(frozen=True)
@@ -37,54 +40,6 @@ class Outcomes:
     @property
     def vector(self) -> np.ndarray:
         return np.fromiter(self.by_problem.values(), dtype=np.int8, count=len(self.by_problem))
-
-
-def judge_file(folder: Path, result: Result) -> Path:
-    """The judge's evaluation of `result` in `folder` (it may not exist)."""
-    return folder / evaluation_name(result.output_stem, JUDGE_SUFFIX)
-
-
-def is_complete(evaluation: Mapping[str, Any]) -> bool:
-    """Whether a judge evaluation holds a score (the published ones carry no `complete` key)."""
-    return evaluation.get("complete", True) is not False and evaluation.get("accuracy") is not None
-
-
-def incomplete_reason(evaluation: Mapping[str, Any]) -> str:
-    """What an incomplete judge evaluation lacks, in words (with its first error)."""
-    total = evaluation.get("total_examples", "?")
-    return (
-        f"judge incomplete: {evaluation.get('unjudged_count', '?')} of {total} record(s) unjudged "
-        f"(first error: {evaluation.get('first_error') or 'unknown'})"
-    )
-
-
-def judge_verdicts(path: Path) -> dict[str, int]:
-    """Per-problem 0/1 verdicts from a judge file's problem_accuracies (100.0 / 0.0).
-
-    An incomplete judge file (unjudged records) is a FileProblem: it holds no score.
-    """
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except UnicodeDecodeError:
-        raise FileProblem(path, "not UTF-8") from None
-    except ValueError as exc:
-        raise FileProblem(path, f"not valid JSON ({exc})") from None
-    if isinstance(data, dict) and not is_complete(data) and "judged_accuracies" in data:
-        raise FileProblem(path, incomplete_reason(data) + "; re-run evaluate_LLMJudge.py to judge them")
-    return accuracy_verdicts(path, data)
-
-
-def accuracy_verdicts(path: Path, data: Any) -> dict[str, int]:
-    """Per-problem 0/1 verdicts from an evaluation's problem_accuracies (100.0 / 0.0)."""
-    accuracies = data.get("problem_accuracies") if isinstance(data, dict) else None
-    if not isinstance(accuracies, dict) or not accuracies:
-        raise FileProblem(path, "no problem_accuracies")
-    verdicts = {}
-    for pid, value in accuracies.items():
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or float(value) not in VERDICTS:
-            raise FileProblem(path, f"problem_accuracies[{pid!r}] is {value!r}, expected 100.0 or 0.0")
-        verdicts[pid] = VERDICTS[float(value)]
-    return verdicts
 
 
 def collect_outcomes(results: list[Result], folder: Path) -> tuple[list[Outcomes], list[str]]:
@@ -116,11 +71,7 @@ def unjudged_cells(results: list[Result], folder: Path) -> dict[tuple[str, str, 
         key = result.key
         if key is None or key.ablation or key.task_format != "open" or not result.records:
             continue
-        path = judge_file(folder, result)
-        try:
-            data = json.loads(path.read_text(encoding="utf-8")) if path.is_file() else None
-        except (OSError, ValueError):
-            continue
+        data = read_json_quietly(judge_file(folder, result))
         if isinstance(data, dict) and not is_complete(data):
             unjudged = int(data.get("unjudged_count") or 0) or len(result.records)
             judged = len(result.records) - unjudged

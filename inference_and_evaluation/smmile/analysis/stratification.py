@@ -15,8 +15,8 @@ from typing import Any
 
 from smmile.analysis.caveats import result_caveats
 from smmile.analysis.order import MODE_ORDER, in_row_order
-from smmile.analysis.outcomes import judge_file, judge_verdicts
 from smmile.errors import FileProblem, UserError
+from smmile.results.evaluations import judge_file, judge_verdicts
 from smmile.results.outputs import Stratification, StratificationEntry
 from smmile.results.reader import Result
 from smmile.scoring import record_correct
