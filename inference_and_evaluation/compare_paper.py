@@ -24,9 +24,9 @@ from smmile.errors import UserError
 from smmile.io import write_atomic
 from smmile.present.paper import combined_latex, comparison_text
 from smmile.present.tables import COLUMNS, row_order
-from utils import add_bootstrap_args, check_bootstrap_args, read_results_folder, run_script, script_parser
-
-OUTPUT_STEM = "paper_comparison"
+from smmile.results.folder import read_results_folder
+from smmile.results.naming import PAPER_COMPARISON
+from utils import add_bootstrap_args, check_bootstrap_args, run_script, script_parser
 
 
 def choose_table(requested: str | None, detected: str, folder: Path) -> str:
@@ -66,7 +66,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         raise UserError("--tolerance must be at least 0")
 
     folder = Path(args.results_dir)
-    results = read_results_folder(folder, "compare")
+    found = read_results_folder(folder, "compare")
+    for line in found.notes:
+        print(line, file=sys.stderr)
+    results = found.checked()
     table = paper_table(choose_table(args.dataset, dataset_of_results(results), folder))
     ours, notes = our_cells(results, folder, n_boot=args.n_bootstrap, seed=args.seed)
     for line in notes:
@@ -76,11 +79,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     comparison = compare(table, ours, COLUMNS, order, tolerance=args.tolerance)
 
     text = comparison_text(comparison)
-    write_atomic(folder / f"{OUTPUT_STEM}.txt", text)
-    write_atomic(folder / f"{OUTPUT_STEM}.json", json.dumps(comparison.as_dict(), indent=2) + "\n")
-    write_atomic(folder / f"{OUTPUT_STEM}.tex", combined_latex(comparison, table, mean_only=args.mean_only))
+    write_atomic(folder / PAPER_COMPARISON.txt, text)
+    write_atomic(folder / PAPER_COMPARISON.json, json.dumps(comparison.as_dict(), indent=2) + "\n")
+    write_atomic(folder / PAPER_COMPARISON.tex, combined_latex(comparison, table, mean_only=args.mean_only))
     print(text, end="")
-    print(f"Comparison written to {folder / OUTPUT_STEM}.txt, .json and .tex")
+    print(f"Comparison written to {folder / PAPER_COMPARISON.stem}.txt, .json and .tex")
     return 0
 
 

@@ -22,12 +22,20 @@ from pathlib import Path
 from smmile.errors import UserError
 from smmile.io import write_atomic
 from smmile.present.tables import comparison_table
-from smmile.results.evaluations import EM_SUFFIX, STRICT_SUFFIX, merged, read_evaluations, without_result
+from smmile.results.evaluations import merged, read_evaluations, without_result
+from smmile.results.naming import (
+    EM_SUFFIX,
+    MODEL_COMPARISON,
+    MODEL_COMPARISON_STRICT,
+    STRICT_SUFFIX,
+    evaluation_name,
+)
+from smmile.results.outputs import Evaluation
 from smmile.results.reader import discover_results, load_results
 from smmile.scoring import evaluate_result
 from utils import EXIT_USER_ERROR, add_result_filters, run_script, script_parser
 
-COMPARISON = {False: "model_comparison.txt", True: "model_comparison_strict.txt"}
+COMPARISON = {False: MODEL_COMPARISON, True: MODEL_COMPARISON_STRICT}
 NO_RESULT = "no result file: the saved score as it stands"
 
 
@@ -81,10 +89,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         if not results:
             raise UserError(f"{folder}: no open-format result to score with --strict-match")
     out = output_folder(folder, args.output_dir)
-    new = {}
+    new: dict[str, Evaluation] = {}
     for result in results:
         evaluation = evaluate_result(result, strict=strict)
-        write_atomic(out / f"{result.output_stem}{suffix}", json.dumps(evaluation, indent=2) + "\n")
+        write_atomic(
+            out / evaluation_name(result.output_stem, suffix), json.dumps(evaluation, indent=2) + "\n"
+        )
         new[result.output_stem] = evaluation
     saved, saved_notes = read_evaluations(out, suffix)
     for line in saved_notes:

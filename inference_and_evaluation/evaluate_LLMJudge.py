@@ -25,11 +25,10 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from smmile.analysis.outcomes import incomplete_reason, is_complete
 from smmile.errors import UserError
 from smmile.folder_lock import folder_lock
 from smmile.io import write_atomic
-from smmile.judge.cache import FILE_NAME, REBUILD_FLAG, JudgeCache
+from smmile.judge.cache import REBUILD_FLAG, JudgeCache
 from smmile.judge.judging import (
     DEFAULT_JUDGE_MODEL,
     JUDGE_BACKENDS,
@@ -40,32 +39,33 @@ from smmile.judge.judging import (
 )
 from smmile.models.api.server_check import check_judge_server
 from smmile.present.tables import comparison_table
-from smmile.results.evaluations import JUDGE_SUFFIX, merged, read_evaluations
+from smmile.results.evaluations import incomplete_reason, is_complete, merged, read_evaluations
+from smmile.results.naming import JUDGE_CACHE, JUDGE_SUFFIX, MODEL_COMPARISON_LLM, evaluation_name
+from smmile.results.outputs import JudgeInfo
 from smmile.results.reader import load_results
 from smmile.types import MODES
 from utils import add_api_args, api_settings, run_script, script_parser
-
-SUFFIX = JUDGE_SUFFIX
-COMPARISON = "model_comparison_llm.txt"
 
 
 def saved_evaluations(folder: Path, models: Sequence[str] | None, mode: str | None) -> list[dict[str, Any]]:
     """The judge JSONs already in `folder` (those of the filters); a bad one is named on stderr."""
     if not folder.is_dir():
         raise UserError(f"{folder}: no such folder")
-    found, notes = read_evaluations(folder, SUFFIX, models, mode)
+    found, notes = read_evaluations(folder, JUDGE_SUFFIX, models, mode)
     for line in notes:
         print(line, file=sys.stderr)
     if not found:
-        raise UserError(f"{folder}: no saved judge evaluation (*{SUFFIX}); run without --visualize-only")
+        raise UserError(
+            f"{folder}: no saved judge evaluation (*{JUDGE_SUFFIX}); run without --visualize-only"
+        )
     return [s.data for s in found]
 
 
 def report(evaluations: list[dict[str, Any]], folder: Path) -> None:
     table = comparison_table(evaluations)
-    write_atomic(folder / COMPARISON, table)
+    write_atomic(folder / MODEL_COMPARISON_LLM, table)
     print(table, end="")
-    print(f"{len(evaluations)} judge evaluation(s); comparison written to {folder / COMPARISON}")
+    print(f"{len(evaluations)} judge evaluation(s); comparison written to {folder / MODEL_COMPARISON_LLM}")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -97,7 +97,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--rebuild_cache",
         dest="rebuild_cache",
         action="store_true",
-        help=f"keep {FILE_NAME} aside under a backup name and start a new cache (judges every prompt "
+        help=f"keep {JUDGE_CACHE} aside under a backup name and start a new cache (judges every prompt "
         "again); for a damaged cache",
     )
     parser.add_argument("--no-progress", dest="progress", action="store_false", help="no progress bar")
@@ -143,14 +143,17 @@ def main(argv: Sequence[str] | None = None) -> int:
             f"judge {args.judge_backend}:{args.judge_model}: {len(run.verdicts)} distinct prompt(s), "
             f"{run.cached} from the cache, {run.sent} sent, {run.failed} failed"
         )
-        info = {"backend": args.judge_backend, "model": args.judge_model}
+        info: JudgeInfo = {"backend": args.judge_backend, "model": args.judge_model}
         evaluations = []
         for result in open_results:
             evaluation = judge_evaluation(result, run.verdict, info)
-            write_atomic(folder / f"{result.output_stem}{SUFFIX}", json.dumps(evaluation, indent=2) + "\n")
+            write_atomic(
+                folder / evaluation_name(result.output_stem, JUDGE_SUFFIX),
+                json.dumps(evaluation, indent=2) + "\n",
+            )
             evaluations.append((result, evaluation))
         # the comparison keeps the rows of results outside the filters, from their saved JSONs
-        saved, _ = read_evaluations(folder, SUFFIX)
+        saved, _ = read_evaluations(folder, JUDGE_SUFFIX)
         report(merged({r.output_stem: e for r, e in evaluations}, saved), folder)
     incomplete = [(r, e) for r, e in evaluations if not is_complete(e)]
     for result, evaluation in incomplete:

@@ -22,16 +22,17 @@ from smmile.analysis.stratification import (
     collect_scored,
     scored_marks,
     stratification_table,
-    stratification_text,
 )
 from smmile.io import write_atomic
+from smmile.present.stratification import stratification_text
+from smmile.results.folder import read_results_folder
+from smmile.results.naming import figure_stem, heatmap_name, stratification_name
 from smmile.types import Problem
 from utils import (
     add_dataset_args,
     add_figure_args,
     add_result_filters,
     load_reference_dataset,
-    read_results_folder,
     run_script,
     script_parser,
 )
@@ -72,7 +73,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     folder = Path(args.results_dir)
-    results = read_results_folder(folder, "stratify", args.model, args.inference_mode)
+    found = read_results_folder(folder, "stratify", args.model, args.inference_mode)
+    for line in found.notes:
+        print(line, file=sys.stderr)
+    results = found.checked()
     problems, dataset_label, dataset_notes = load_problems(args)
     scored, scored_notes = collect_scored(results, folder, args.eval_type, problems, dataset_label)
     for line in dataset_notes + scored_notes:
@@ -80,14 +84,14 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     table = stratification_table(scored)
     metric = EVAL_TYPES[args.eval_type]
-    out = folder / f"model_stratification_{args.eval_type}.json"
+    out = folder / stratification_name(args.eval_type)
     write_atomic(out, json.dumps(table, indent=2) + "\n")
     print(stratification_text(table, metric, scored_marks(scored, metric)), end="")
     print(f"\nStratification of {len(table)} result(s) by {metric} written to {out}")
     if args.figures:
-        from smmile.present.plots import figure_stem, stratification_heatmap
+        from smmile.present.plots import stratification_heatmap
 
-        stem = figure_stem(Path(args.figures_dir), folder, f"stratification_{args.eval_type}_heatmap")
+        stem = figure_stem(Path(args.figures_dir), folder, heatmap_name(args.eval_type))
         paths = stratification_heatmap(table, metric, stem)
         print(f"Heatmap: {', '.join(str(p) for p in paths)}")
     return 0

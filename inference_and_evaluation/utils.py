@@ -384,16 +384,14 @@ def load_dataset_for(args: argparse.Namespace) -> LoadedDataset:
 def read_results_folder(
     folder: Path, verb: str, models: Sequence[str] | None = None, inference_mode: str | None = None
 ) -> list[Result]:
-    """The readable results of a folder (notes about the rest printed), all of one dataset."""
-    from smmile.results.reader import check_single_dataset, load_results
+    """The readable results of a folder (notes about the rest printed), all of one dataset
+    (`smmile.results.folder.read_results_folder`, its notes printed)."""
+    from smmile.results.folder import read_results_folder as read
 
-    results, notes = load_results(folder, models, inference_mode)
-    for line in notes:
+    found = read(folder, verb, models, inference_mode)
+    for line in found.notes:
         print(line, file=sys.stderr)
-    if not results:
-        raise UserError(f"{folder}: no readable result to {verb}")
-    check_single_dataset(results, folder)
-    return results
+    return found.checked()
 
 
 def load_reference_dataset(

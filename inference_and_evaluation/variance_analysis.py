@@ -21,27 +21,33 @@ import json
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
 
-from smmile.analysis.ablations import ablation_latex, ablation_table, ablation_text
-from smmile.analysis.caveats import mark_text, result_caveats
-from smmile.analysis.icl_gain import GainSelection, write_icl_gain
-from smmile.analysis.outcomes import Outcomes, collect_outcomes, saved_outcomes, unjudged_cells
-from smmile.analysis.stats import bootstrap
-from smmile.io import write_atomic
-from smmile.present.tables import (
-    METRIC_ORDER,
-    NO_SCORE,
-    STRICT,
-    Unscored,
-    columns_of,
-    display_name,
-    latex_table,
-    row_order,
-    text_table,
+from smmile.analysis.ablations import ablation_table
+from smmile.analysis.cells import accuracy_cells
+from smmile.analysis.icl_gain import ALL_MODELS, GainSelection, gain_document, icl_gains
+from smmile.analysis.order import METRIC_ORDER, METRICS_WITH_STRICT
+from smmile.analysis.outcomes import (
+    Outcomes,
+    collect_outcomes,
+    saved_outcomes,
+    strict_outcomes,
+    unjudged_cells,
 )
-from smmile.results.reader import Result, check_single_dataset, load_results
-from smmile.scoring import record_correct
+from smmile.io import write_atomic
+from smmile.present.ablations import ablation_latex, ablation_text
+from smmile.present.icl_gain import gain_latex, gain_text
+from smmile.present.tables import evaluation_results_text, latex_table
+from smmile.results.naming import (
+    ABLATIONS,
+    ACCURACY_FIGURE,
+    EVALUATION_RESULTS,
+    GAIN_FIGURE,
+    ICL_GAIN,
+    LATEX_TABLE,
+    figure_stem,
+)
+from smmile.results.outputs import Cells, Gains
+from smmile.results.reader import check_single_dataset, load_results
 from utils import (
     EXIT_USER_ERROR,
     add_bootstrap_args,
@@ -50,44 +56,6 @@ from utils import (
     run_script,
     script_parser,
 )
-
-
-def strict_outcomes(results: Sequence[Result]) -> list[Outcomes]:
-    """Exact match on the raw strings of every plain open result (what --strict-match scores)."""
-    return [
-        Outcomes(
-            r.key,
-            STRICT,
-            {x.problem_id: int(record_correct(x, "EM", strict=True)) for x in r.records},
-            result_caveats(r, "EM"),
-        )  # fmt: skip
-        for r in results
-        if r.key is not None and r.records and r.key.ablation is None and r.key.task_format == "open"
-    ]
-
-
-def interval_lines(cells: dict[str, Any], unscored: Unscored | None = None) -> list[str]:
-    """One line per cell: mean ± SD, the interval, n, and the cell's marks and caveats."""
-    unscored = unscored or {}
-    lines = []
-    models = list(dict.fromkeys([*cells, *(m for m, _, _ in unscored)]))
-    for model in [m for group in row_order(models) for m in group]:
-        for metric, mode in columns_of((*METRIC_ORDER[:2], STRICT, *METRIC_ORDER[2:])):
-            c = cells.get(model, {}).get(metric, {}).get(mode)
-            caveats = "; ".join(c.get("caveats", ())) if c else ""
-            if c:
-                lines.append(
-                    f"{display_name(model)} {metric} {mode}: {c['accuracy']:.2f} ± {c['std']:.2f} "
-                    f"(95% CI {c['ci_low']:.2f} to {c['ci_high']:.2f}; n={c['n']})"
-                    + (f"{mark_text(c['marks'])}: {caveats}" if c.get("marks") else "")
-                )
-            elif (model, metric, mode) in unscored:
-                missing = unscored[(model, metric, mode)]
-                lines.append(
-                    f"{display_name(model)} {metric} {mode}: {NO_SCORE}{mark_text(missing.marks)}: "
-                    + "; ".join(missing.details())
-                )
-    return lines
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -158,34 +126,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not outcomes:
         return EXIT_USER_ERROR
 
-    cells: dict[str, Any] = {}
-    for o in plain:
-        stats = bootstrap(o.vector, n_boot=args.n_bootstrap, seed=args.seed).as_dict()
-        stats.update(o.caveats.as_dict() if o.caveats else {})
-        cells.setdefault(o.key.model, {}).setdefault(o.metric, {})[o.key.inference_mode] = stats
+    strict = strict_outcomes(results) if args.strict_match else []
+    cells = accuracy_cells([*plain, *strict], n_boot=args.n_bootstrap, seed=args.seed)
     unscored = {k: c for k, c in unjudged_cells(results, folder).items() if k not in have}
-    metrics = METRIC_ORDER
-    if args.strict_match:
-        metrics = (*METRIC_ORDER[:2], STRICT, *METRIC_ORDER[2:])
-        for o in strict_outcomes(results):
-            stats = bootstrap(o.vector, n_boot=args.n_bootstrap, seed=args.seed).as_dict()
-            stats.update(o.caveats.as_dict() if o.caveats else {})
-            cells.setdefault(o.key.model, {}).setdefault(STRICT, {})[o.key.inference_mode] = stats
-
-    table = text_table(cells, unscored, metrics)
-    summary = (
-        f"Accuracy (%) ± bootstrap SD ({args.n_bootstrap} resamples, seed {args.seed})\n\n"
-        + table
-        + "\n"
-        + "\n".join(interval_lines(cells, unscored))
-        + "\n"
-    )
+    metrics = METRICS_WITH_STRICT if args.strict_match else METRIC_ORDER
+    summary = evaluation_results_text(cells, unscored, metrics, args.n_bootstrap, args.seed)
     if cells:
-        write_atomic(folder / "evaluation_results.txt", summary)
-        write_atomic(folder / "evaluation_results.json", json.dumps(cells, indent=2) + "\n")
+        write_atomic(folder / EVALUATION_RESULTS.txt, summary)
+        write_atomic(folder / EVALUATION_RESULTS.json, json.dumps(cells, indent=2) + "\n")
         print(summary, end="")
         if args.generate_table:
-            latex_path = Path(args.latex_output) if args.latex_output else folder / "latex_table.tex"
+            latex_path = Path(args.latex_output) if args.latex_output else folder / LATEX_TABLE
             write_atomic(
                 latex_path, latex_table(cells, mean_only=args.mean_only, unscored=unscored, metrics=metrics)
             )
@@ -193,13 +144,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     write_ablations(folder, outcomes, args)
     write_icl_gain(
         folder,
-        results,
+        outcomes,
         generate_table=args.generate_table,
         n_boot=args.n_bootstrap,
         seed=args.seed,
         figures_dir=Path(args.figures_dir) if args.figures else None,
         cells=cells,
-        outcomes=outcomes,
         selection=GainSelection(
             tuple(args.gain_models) if args.gain_models is not None else None, tuple(args.gain_exclude)
         ),
@@ -218,12 +168,51 @@ def write_ablations(folder: Path, outcomes: list[Outcomes], args: argparse.Names
         f"Ablations against the plain run, paired over the same problems "
         f"({args.n_bootstrap} resamples, seed {args.seed}); differences in points\n\n" + ablation_text(table)
     )
-    write_atomic(folder / "ablations.txt", text)
-    write_atomic(folder / "ablations.json", json.dumps(table, indent=2) + "\n")
+    write_atomic(folder / ABLATIONS.txt, text)
+    write_atomic(folder / ABLATIONS.json, json.dumps(table, indent=2) + "\n")
     print("\n" + text, end="")
     if args.generate_table:
-        write_atomic(folder / "ablations.tex", ablation_latex(table))
-        print(f"Ablation table written to {folder / 'ablations.tex'}")
+        write_atomic(folder / ABLATIONS.tex, ablation_latex(table))
+        print(f"Ablation table written to {folder / ABLATIONS.tex}")
+
+
+def write_icl_gain(
+    folder: Path,
+    outcomes: Sequence[Outcomes],
+    generate_table: bool = False,
+    n_boot: int = 1000,
+    seed: int = 42,
+    figures_dir: Path | None = None,
+    cells: Cells | None = None,
+    selection: GainSelection = ALL_MODELS,
+) -> Gains:
+    """icl_gain.{txt,json} (and .tex with `generate_table`), the table and the averages printed;
+    with `figures_dir`, the forest plot of the gains and, given `cells` (evaluation_results.json),
+    the accuracy-per-model figure. A UserError when the selection names a model without a gain."""
+    gains, notes = icl_gains(outcomes, n_boot=n_boot, seed=seed)
+    selection.check(gains)
+    for line in notes:
+        print(line, file=sys.stderr)
+    text = gain_text(gains, n_boot, seed, selection)
+    write_atomic(folder / ICL_GAIN.txt, text)
+    write_atomic(folder / ICL_GAIN.json, json.dumps(gain_document(gains, selection), indent=2) + "\n")
+    print("\n" + text, end="")
+    if generate_table:
+        write_atomic(folder / ICL_GAIN.tex, gain_latex(gains, selection))
+        print(f"ICL gain table written to {folder / ICL_GAIN.tex}")
+    if figures_dir is not None:
+        from smmile.present.plots import accuracy_figure, icl_gain_figure
+
+        drawn: list[Path] = []
+        if cells:
+            drawn += accuracy_figure(cells, figure_stem(figures_dir, folder, ACCURACY_FIGURE))
+        if gains:
+            drawn += icl_gain_figure(gains, figure_stem(figures_dir, folder, GAIN_FIGURE))
+        else:
+            print("No ICL gain figure: no model has both 0-shot and ICL results")
+        if drawn:
+            print("Figures: " + ", ".join(str(p) for p in drawn))
+    return gains
 
 
 if __name__ == "__main__":

@@ -10,8 +10,8 @@ import subprocess
 
 import pytest
 
-from smmile.analysis.ablations import ablation_latex
-from smmile.analysis.icl_gain import gain_latex
+from smmile.present.ablations import ablation_latex
+from smmile.present.icl_gain import gain_latex
 from smmile.present.tables import COLUMNS, latex_escape, latex_table
 
 SPECIALS = "\\&%$#_{}~^"

@@ -9,7 +9,8 @@ import pytest
 from PIL import Image
 
 from smmile.errors import UserError
-from smmile.present.plots import accuracy_figure, figure_stem, icl_gain_figure, save, stratification_heatmap
+from smmile.present.plots import accuracy_figure, icl_gain_figure, save, stratification_heatmap
+from smmile.results.naming import figure_stem
 
 
 def assert_drawn(paths: list[Path], stem: Path) -> None:

@@ -15,12 +15,12 @@ from smmile.analysis.stratification import (
     collect_scored,
     context_flags,
     stratification_table,
-    stratification_text,
     stratify,
     value_key,
 )
 from smmile.data import load_dataset_problems, resolve_source
 from smmile.errors import UserError
+from smmile.present.stratification import stratification_text
 from smmile.results.reader import check_single_dataset, load_results
 from smmile.runner import context_metadata
 from smmile.types import Problem, ResultRecord, Triplet

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import string
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from smmile.prompts.extract import EXTRACTION_FAILED, INVALID_PREFIX
+from smmile.results.outputs import Evaluation
 from smmile.results.records import is_error
 from smmile.types import ResultRecord
 
@@ -70,8 +71,9 @@ def word_count(record: ResultRecord) -> int:
 
 def evaluation_json(
     result: Result, verdicts: list[bool], metric: str, after_excluded: dict[str, Any] | None = None
-) -> dict[str, Any]:
-    """The per-result evaluation JSON of PROTOCOL.md from one verdict per record, plus the metric.
+) -> Evaluation:
+    """The per-result evaluation JSON of PROTOCOL.md (`outputs.Evaluation`) from one verdict per
+    record, plus the metric.
 
     `after_excluded` holds keys placed after `excluded_count` (the judge's `llm_err_count`).
     """
@@ -99,10 +101,10 @@ def evaluation_json(
     }
     if result.key.ablation:
         out["ablation"] = result.key.ablation
-    return out
+    return cast(Evaluation, out)
 
 
-def evaluate_result(result: Result, strict: bool = False) -> dict[str, Any]:
+def evaluate_result(result: Result, strict: bool = False) -> Evaluation:
     """Exact match (open) or option accuracy (MCQA) of one result, as its evaluation JSON."""
     if result.key is None or not result.records:
         raise ValueError("a result without records cannot be scored")

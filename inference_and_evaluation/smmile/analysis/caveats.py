@@ -8,9 +8,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from smmile.results.datasets import dataset_of
+from smmile.results.outputs import CellCaveats
 from smmile.results.records import is_error
 from smmile.scoring import unreadable_counts
 
@@ -74,7 +75,7 @@ class Caveats:
             out.append("saved score, result file absent")
         return out
 
-    def as_dict(self) -> dict[str, Any]:
+    def as_dict(self) -> CellCaveats:
         """The keys added to a marked cell of evaluation_results.json (none for a clean cell)."""
         if not self.marks:
             return {}

@@ -1,28 +1,31 @@
 """Per-problem outcomes (1 right / 0 wrong) of every result and metric: what the statistics resample.
 
 EM and MCQA come from the records; LLM from the judge's `<stem>_evaluationllm.json` beside an
-open result (its problem_accuracies, 100.0 or 0.0 per problem).
+open result (its problem_accuracies, 100.0 or 0.0 per problem; read by `results.evaluations`).
 """
 
 from __future__ import annotations
 
-import json
-from collections.abc import Mapping
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
 from smmile.analysis.caveats import Caveats, result_caveats, saved_caveats
+from smmile.analysis.order import STRICT
 from smmile.errors import FileProblem
-from smmile.results.evaluations import EM_SUFFIX, read_evaluations
-from smmile.results.naming import ResultKey, parse_result_name
+from smmile.results.evaluations import (
+    accuracy_verdicts,
+    is_complete,
+    judge_file,
+    judge_verdicts,
+    read_evaluations,
+    read_json_quietly,
+)
+from smmile.results.naming import EM_SUFFIX, JUDGE_SUFFIX, ResultKey, parse_result_name
 from smmile.results.reader import Result
 from smmile.scoring import metric_for, record_correct
-
-VERDICTS = {100.0: 1, 0.0: 0}
-JUDGE_SUFFIX = "_evaluationllm.json"
 
 
 @dataclass(frozen=True)
@@ -39,49 +42,6 @@ class Outcomes:
         return np.fromiter(self.by_problem.values(), dtype=np.int8, count=len(self.by_problem))
 
 
-def is_complete(evaluation: Mapping[str, Any]) -> bool:
-    """Whether a judge evaluation holds a score (the published ones carry no `complete` key)."""
-    return evaluation.get("complete", True) is not False and evaluation.get("accuracy") is not None
-
-
-def incomplete_reason(evaluation: Mapping[str, Any]) -> str:
-    """What an incomplete judge evaluation lacks, in words (with its first error)."""
-    total = evaluation.get("total_examples", "?")
-    return (
-        f"judge incomplete: {evaluation.get('unjudged_count', '?')} of {total} record(s) unjudged "
-        f"(first error: {evaluation.get('first_error') or 'unknown'})"
-    )
-
-
-def judge_verdicts(path: Path) -> dict[str, int]:
-    """Per-problem 0/1 verdicts from a judge file's problem_accuracies (100.0 / 0.0).
-
-    An incomplete judge file (unjudged records) is a FileProblem: it holds no score.
-    """
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except UnicodeDecodeError:
-        raise FileProblem(path, "not UTF-8") from None
-    except ValueError as exc:
-        raise FileProblem(path, f"not valid JSON ({exc})") from None
-    if isinstance(data, dict) and not is_complete(data) and "judged_accuracies" in data:
-        raise FileProblem(path, incomplete_reason(data) + "; re-run evaluate_LLMJudge.py to judge them")
-    return accuracy_verdicts(path, data)
-
-
-def accuracy_verdicts(path: Path, data: Any) -> dict[str, int]:
-    """Per-problem 0/1 verdicts from an evaluation's problem_accuracies (100.0 / 0.0)."""
-    accuracies = data.get("problem_accuracies") if isinstance(data, dict) else None
-    if not isinstance(accuracies, dict) or not accuracies:
-        raise FileProblem(path, "no problem_accuracies")
-    verdicts = {}
-    for pid, value in accuracies.items():
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or float(value) not in VERDICTS:
-            raise FileProblem(path, f"problem_accuracies[{pid!r}] is {value!r}, expected 100.0 or 0.0")
-        verdicts[pid] = VERDICTS[float(value)]
-    return verdicts
-
-
 def collect_outcomes(results: list[Result], folder: Path) -> tuple[list[Outcomes], list[str]]:
     """Outcomes of every readable result (ablations included) and one line per unusable judge file."""
     out: list[Outcomes] = []
@@ -92,7 +52,7 @@ def collect_outcomes(results: list[Result], folder: Path) -> tuple[list[Outcomes
         metric = metric_for(result.key.task_format)
         by_problem = {r.problem_id: int(record_correct(r, metric)) for r in result.records}
         out.append(Outcomes(result.key, metric, by_problem, result_caveats(result, metric)))
-        judge = folder / f"{result.output_stem}{JUDGE_SUFFIX}"
+        judge = judge_file(folder, result)
         if metric == "EM" and judge.is_file():
             try:
                 verdicts = judge_verdicts(judge)
@@ -111,11 +71,7 @@ def unjudged_cells(results: list[Result], folder: Path) -> dict[tuple[str, str, 
         key = result.key
         if key is None or key.ablation or key.task_format != "open" or not result.records:
             continue
-        path = folder / f"{result.output_stem}{JUDGE_SUFFIX}"
-        try:
-            data = json.loads(path.read_text(encoding="utf-8")) if path.is_file() else None
-        except (OSError, ValueError):
-            continue
+        data = read_json_quietly(judge_file(folder, result))
         if isinstance(data, dict) and not is_complete(data):
             unjudged = int(data.get("unjudged_count") or 0) or len(result.records)
             judged = len(result.records) - unjudged
@@ -147,6 +103,20 @@ def saved_outcomes(folder: Path) -> tuple[list[Outcomes], list[str]]:
                 f"warning: {s.path.name}: no result file beside it; its saved score is used as published"
             )
     return out, notes
+
+
+def strict_outcomes(results: Sequence[Result]) -> list[Outcomes]:
+    """Exact match on the raw strings of every plain open result (what --strict-match scores)."""
+    return [
+        Outcomes(
+            r.key,
+            STRICT,
+            {x.problem_id: int(record_correct(x, "EM", strict=True)) for x in r.records},
+            result_caveats(r, "EM"),
+        )
+        for r in results
+        if r.key is not None and r.records and r.key.ablation is None and r.key.task_format == "open"
+    ]
 
 
 def paired(a: dict[str, int], b: dict[str, int]) -> tuple[np.ndarray, np.ndarray, list[str]]:

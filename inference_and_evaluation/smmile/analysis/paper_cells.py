@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from pathlib import Path
 
-from smmile.analysis.outcomes import JUDGE_SUFFIX, collect_outcomes
+from smmile.analysis.outcomes import collect_outcomes
 from smmile.analysis.paper_compare import OurCell
 from smmile.analysis.stats import bootstrap
+from smmile.results.evaluations import judge_file, judge_of
 from smmile.results.reader import Result
 from smmile.results.records import is_error
 
@@ -31,20 +31,6 @@ def our_cells(
             n=stats.n,
             errors=sum(is_error(r) for r in records if r.problem_id in o.by_problem),
             protocols=tuple(sorted({r.protocol for r in records if r.protocol})),
-            judge=judge_of(folder / f"{by_key[o.key].output_stem}{JUDGE_SUFFIX}")
-            if o.metric == "LLM"
-            else None,
+            judge=judge_of(judge_file(folder, by_key[o.key])) if o.metric == "LLM" else None,
         )
     return cells, notes
-
-
-def judge_of(path: Path) -> str | None:
-    """`backend:model` of the judge a judge file names (the authors' files name none)."""
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
-    judge = data.get("judge") if isinstance(data, dict) else None
-    if not isinstance(judge, dict) or not judge.get("model"):
-        return None
-    return f"{judge.get('backend') or '?'}:{judge['model']}"

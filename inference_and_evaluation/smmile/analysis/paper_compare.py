@@ -15,11 +15,14 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from smmile.analysis.paper import EXPERT, PaperTable
+from smmile.results.outputs import ComparisonSummary
 
 PAPER_JUDGE = "ollama:llama3.3"  # the paper's LLM judge (backend:model)
 TOLERANCE = 0.5  # points
 Z = 3.0  # bootstrap-noise SDs a difference may span and still be resampling noise
 
+# what a comparison keeps of the paper's table (PaperTable's attributes, Comparison's fields)
+TABLE_FACTS = ("table", "dataset_name", "source", "problems", "bootstrap_resamples")
 AGREES, DIFFERS, INCOMPLETE = "agrees", "differs", "incomplete"
 NOT_RUN, NEW, OMITTED = "not in the folder", "not in the paper", "omitted by the paper"
 
@@ -76,7 +79,7 @@ class Comparison:
         paper_models = {c.model for c in self.cells if c.paper is not None}
         return list(dict.fromkeys(c.model for c in self.cells if c.model not in paper_models))
 
-    def summary(self) -> dict[str, Any]:
+    def summary(self) -> ComparisonSummary:
         differing = self.with_status(DIFFERS)
         return {
             "compared": len(self.with_status(AGREES, DIFFERS)),
@@ -90,6 +93,7 @@ class Comparison:
         }
 
     def as_dict(self) -> dict[str, Any]:
+        """`paper_comparison.json`: these fields, the summary, then one entry per cell."""
         head = {k: v for k, v in asdict(self).items() if k != "cells"}
         return {**head, "summary": self.summary(), "cells": [asdict(c) for c in self.cells]}
 
@@ -177,14 +181,5 @@ def compare(
             c = compare_cell(table, model, metric, mode, ours.get((model, metric, mode)), tolerance, z)
             if c is not None:
                 cells.append(c)
-    return Comparison(
-        table=table.table,
-        dataset_name=table.dataset_name,
-        source=table.source,
-        problems=table.problems,
-        bootstrap_resamples=table.bootstrap_resamples,
-        tolerance=tolerance,
-        z=z,
-        cells=cells,
-        paper_notes=table.notes,
-    )
+    described = {name: getattr(table, name) for name in TABLE_FACTS}
+    return Comparison(**described, tolerance=tolerance, z=z, cells=cells, paper_notes=table.notes)

@@ -1,62 +1,38 @@
-"""Bootstrap of per-row correctness: observed accuracy, bootstrap SD and a percentile interval."""
+"""Bootstrap of per-row correctness: observed accuracy, bootstrap SD and a percentile interval.
+
+The results are `outputs.BootstrapResult` and `outputs.PairedDifference`, as the tables write them.
+"""
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
-
 import numpy as np
 
+from smmile.results.outputs import BootstrapResult, PairedDifference
 
-@dataclass(frozen=True)
-class BootstrapResult:
-    """Percentages: the observed accuracy, the SD of the bootstrap means, the 95% interval."""
 
-    accuracy: float
-    std: float
-    ci_low: float
-    ci_high: float
-    n: int
+def _resamples(size: int, n_boot: int, seed: int) -> np.ndarray:
+    """`n_boot` rows of `size` indices drawn with replacement (one index matrix, no loop)."""
+    if n_boot < 1:
+        raise ValueError("n_boot must be at least 1")
+    return np.random.default_rng(seed).integers(0, size, size=(n_boot, size))
 
-    def as_dict(self) -> dict[str, float | int]:
-        return asdict(self)
+
+def _interval(samples: np.ndarray) -> tuple[float, float]:
+    low, high = np.percentile(samples, [2.5, 97.5])
+    return float(low), float(high)
 
 
 def bootstrap(correct: np.ndarray, n_boot: int = 1000, seed: int = 42) -> BootstrapResult:
-    """Resample the 0/1 vector `n_boot` times with replacement (one index matrix, no loop)."""
+    """Resample the 0/1 vector `n_boot` times with replacement."""
     values = np.asarray(correct)
     if values.ndim != 1 or values.size == 0:
         raise ValueError("bootstrap needs a non-empty 1-D array of 0/1 values")
     if not np.isin(values, (0, 1)).all():
         raise ValueError("bootstrap needs 0/1 (or boolean) values")
-    if n_boot < 1:
-        raise ValueError("n_boot must be at least 1")
     values = values.astype(np.float64)
-    rng = np.random.default_rng(seed)
-    index = rng.integers(0, values.size, size=(n_boot, values.size))
-    means = values[index].mean(axis=1) * 100.0
-    low, high = np.percentile(means, [2.5, 97.5])
-    return BootstrapResult(
-        accuracy=float(values.mean() * 100.0),
-        std=float(means.std()),
-        ci_low=float(low),
-        ci_high=float(high),
-        n=int(values.size),
-    )
-
-
-@dataclass(frozen=True)
-class PairedDifference:
-    """`other` minus `base` in points over the same problems, with a paired bootstrap 95% interval."""
-
-    base_accuracy: float
-    accuracy: float
-    diff: float
-    ci_low: float
-    ci_high: float
-    n: int
-
-    def as_dict(self) -> dict[str, float | int]:
-        return asdict(self)
+    means = values[_resamples(values.size, n_boot, seed)].mean(axis=1) * 100.0
+    low, high = _interval(means)
+    return BootstrapResult(float(values.mean() * 100.0), float(means.std()), low, high, int(values.size))
 
 
 def paired_bootstrap(
@@ -66,17 +42,13 @@ def paired_bootstrap(
     a, b = np.asarray(base, dtype=np.float64), np.asarray(other, dtype=np.float64)
     if a.shape != b.shape or a.ndim != 1 or a.size == 0:
         raise ValueError("paired bootstrap needs two non-empty 1-D arrays of the same length")
-    if n_boot < 1:
-        raise ValueError("n_boot must be at least 1")
-    rng = np.random.default_rng(seed)
-    index = rng.integers(0, a.size, size=(n_boot, a.size))
-    diffs = (b[index].mean(axis=1) - a[index].mean(axis=1)) * 100.0
-    low, high = np.percentile(diffs, [2.5, 97.5])
+    index = _resamples(a.size, n_boot, seed)
+    low, high = _interval((b[index].mean(axis=1) - a[index].mean(axis=1)) * 100.0)
     return PairedDifference(
         base_accuracy=float(a.mean() * 100.0),
         accuracy=float(b.mean() * 100.0),
         diff=float((b.mean() - a.mean()) * 100.0),
-        ci_low=float(low),
-        ci_high=float(high),
+        ci_low=low,
+        ci_high=high,
         n=int(a.size),
     )

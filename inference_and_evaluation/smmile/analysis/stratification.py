@@ -13,10 +13,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from smmile.analysis.caveats import LEGEND, legend_lines, mark_text, result_caveats
-from smmile.analysis.outcomes import JUDGE_SUFFIX, judge_verdicts
+from smmile.analysis.caveats import result_caveats
+from smmile.analysis.order import MODE_ORDER, in_row_order
 from smmile.errors import FileProblem, UserError
-from smmile.present.tables import MODE_ORDER, display_name, grid, row_order
+from smmile.results.evaluations import judge_file, judge_verdicts
+from smmile.results.outputs import Stratification, StratificationEntry
 from smmile.results.reader import Result
 from smmile.scoring import record_correct
 from smmile.types import Problem, ResultRecord
@@ -24,11 +25,8 @@ from smmile.types import Problem, ResultRecord
 EVAL_TYPES: dict[str, str] = {"em": "EM", "llm": "LLM", "mcqa": "MCQA"}  # eval type -> metric
 CONTEXT_FLAGS = ("flag_num_ICL", "flag_first_ICL_match_problem", "flag_last_ICL_match_problem")
 SPECIALITY = "speciality"
-MISSING_CELL = "--"
 DATASET_HINT = "pass --dataset smmile|augmented (hub access, HF_TOKEN) or --dataset-path PATH (a local copy)"
 _MAX_LISTED = 3
-
-Stratification = dict[str, dict[str, dict[str, Any]]]  # "<model>:<mode>" -> "<flag>_<stat>" -> value -> x
 
 
 def listed(items: Sequence[str], limit: int = _MAX_LISTED) -> str:
@@ -73,12 +71,12 @@ def flag_names(flag_sets: Iterable[Mapping[str, Any]]) -> list[str]:
     return rest + [k for k in (SPECIALITY, *CONTEXT_FLAGS) if k in seen]
 
 
-def stratify(verdicts: Mapping[str, int], flags: Mapping[str, Mapping[str, Any]]) -> dict[str, dict]:
+def stratify(verdicts: Mapping[str, int], flags: Mapping[str, Mapping[str, Any]]) -> StratificationEntry:
     """One entry of the JSON: for each flag, accuracy (mean of 0/100), total and correct per value.
 
     `verdicts` maps problem_id to 1/0; `flags` problem_id to its flags (problems without are left out).
     """
-    entry: dict[str, dict] = {}
+    entry: StratificationEntry = {}
     scored = [pid for pid in verdicts if pid in flags]
     for name in flag_names(flags[pid] for pid in scored):
         totals: dict[str, int] = {}
@@ -130,7 +128,7 @@ def _wanted_format(eval_type: str) -> str:
 
 def _verdicts(result: Result, folder: Path, eval_type: str) -> dict[str, int] | None:
     if eval_type == "llm":
-        path = folder / f"{result.output_stem}{JUDGE_SUFFIX}"
+        path = judge_file(folder, result)
         return judge_verdicts(path) if path.is_file() else None
     metric = EVAL_TYPES[eval_type]
     return {r.problem_id: int(record_correct(r, metric)) for r in result.records}
@@ -172,7 +170,7 @@ def collect_scored(
             notes.append(f"error: {exc}")
             continue
         if verdicts is None:
-            no_judge.append(f"{result.output_stem}{JUDGE_SUFFIX}")
+            no_judge.append(judge_file(folder, result).name)
             continue
         by_pid = {r.problem_id: r for r in result.records}
         flags: dict[str, dict[str, Any]] = {}
@@ -227,7 +225,7 @@ def collect_scored(
 
 def _label_order(labels: Iterable[str]) -> list[str]:
     split = [label.rsplit(":", 1) for label in labels]
-    models = [m for group in row_order([m for m, _ in split]) for m in group]
+    models = in_row_order([m for m, _ in split])
     rank = {m: i for i, m in enumerate(models)}
     mode_rank = {m: i for i, m in enumerate(MODE_ORDER)}
     return [
@@ -242,7 +240,7 @@ def stratification_table(scored: Sequence[Scored]) -> Stratification:
     return {label: entries[label] for label in _label_order(entries)}
 
 
-def table_flags(table: Mapping[str, Mapping[str, Any]]) -> list[str]:
+def table_flags(table: Stratification) -> list[str]:
     """The flags a table holds, in the order of its entries."""
     names: dict[str, None] = {}
     for entry in table.values():
@@ -250,47 +248,13 @@ def table_flags(table: Mapping[str, Mapping[str, Any]]) -> list[str]:
     return list(names)
 
 
-def flag_values(table: Mapping[str, Mapping[str, Any]], flag: str) -> list[str]:
+def flag_values(table: Stratification, flag: str) -> list[str]:
     values: set[str] = set()
     for entry in table.values():
         values.update(entry.get(f"{flag}_accuracy", {}))
     return sorted(values, key=value_order)
 
 
-def row_label(label: str) -> str:
-    model, mode = label.rsplit(":", 1)
-    return f"{display_name(model)} {mode}"
-
-
 def scored_marks(scored: Sequence[Scored], metric: str) -> dict[str, list[str]]:
     """The caveat marks of each row (`<model>:<mode>`): its result's, as every table marks them."""
     return {s.label: result_caveats(s.result, metric, n=len(s.verdicts)).marks for s in scored}
-
-
-def stratification_text(
-    table: Mapping[str, Mapping[str, Any]], metric: str, marks: Mapping[str, Sequence[str]] | None = None
-) -> str:
-    """One fixed-width table per flag: rows model and mode (with their caveat marks), columns
-    values, each cell `accuracy (n problems)`; `--` where none. The legend of the marks used follows."""
-    marks = marks or {}
-    blocks = []
-    for flag in table_flags(table):
-        values = flag_values(table, flag)
-        rows = []
-        for label, entry in table.items():
-            acc, total = entry.get(f"{flag}_accuracy", {}), entry.get(f"{flag}_total", {})
-            rows.append(
-                [
-                    row_label(label) + mark_text(marks.get(label, ())),
-                    *(f"{acc[v]:.1f} ({total.get(v, '?')})" if v in acc else MISSING_CELL for v in values),
-                ]
-            )
-        totals = [
-            str(max((e.get(f"{flag}_total", {}).get(v, 0) for e in table.values()), default=0))
-            for v in values
-        ]
-        header = [f"{flag} ({metric} %)", *values]
-        blocks.append(grid(header, [rows, [["n (problems)", *totals]]]))
-    used = [m for m in LEGEND if any(m in v for v in marks.values())]
-    legend = legend_lines(used)
-    return "\n".join(blocks) + ("\n" + "\n".join(legend) + "\n" if legend else "")

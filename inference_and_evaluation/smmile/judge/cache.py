@@ -16,8 +16,9 @@ from pathlib import Path
 from smmile.errors import FileProblem
 from smmile.io import valid_utf8
 from smmile.results.manifest import utc_now
+from smmile.results.naming import JUDGE_CACHE
 
-FILE_NAME = "judge_cache.sqlite"
+FILE_NAME = JUDGE_CACHE  # in the results folder
 _CHUNK = 500  # host parameters per lookup, well under sqlite's limit
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS judgements (

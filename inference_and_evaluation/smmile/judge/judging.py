@@ -17,14 +17,15 @@ from __future__ import annotations
 
 import hashlib
 import sys
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from tqdm import tqdm
 
 from smmile.judge.cache import JudgeCache
 from smmile.models.base import Backend
+from smmile.results.outputs import IncompleteJudgeEvaluation, JudgeEvaluation, JudgeInfo
 from smmile.results.records import is_error
 from smmile.scoring import MISSING, as_text, evaluation_json
 from smmile.types import Message, Prompt, ResultRecord, Text
@@ -162,8 +163,8 @@ class Judge:
 
 
 def judge_evaluation(
-    result: Result, verdict_of: Callable[[str], Verdict | None], judge: Mapping[str, Any] | None = None
-) -> dict[str, Any]:
+    result: Result, verdict_of: Callable[[str], Verdict | None], judge: JudgeInfo | None = None
+) -> JudgeEvaluation | IncompleteJudgeEvaluation:
     """`<stem>_evaluationllm.json`: the EM JSON's keys (the published order) plus `llm_err_count`.
 
     Error records are wrong and counted in `err_count`; a reply that was not a verdict is wrong and
@@ -189,7 +190,8 @@ def judge_evaluation(
             continue
         verdicts.append(verdict.correct)
         llm_errors += not verdict.well_formed
-    out = evaluation_json(result, verdicts, "LLM", after_excluded={"llm_err_count": llm_errors})
+    scored = evaluation_json(result, verdicts, "LLM", after_excluded={"llm_err_count": llm_errors})
+    out = cast(JudgeEvaluation, scored)
     out["judge"] = {**(judge or {}), "failed_requests": len(unjudged)}
     if unjudged:
         return incomplete_evaluation(out, unjudged, first_error or "not judged")
@@ -197,8 +199,8 @@ def judge_evaluation(
 
 
 def incomplete_evaluation(
-    evaluation: Mapping[str, Any], unjudged: Sequence[str], first_error: str
-) -> dict[str, Any]:
+    evaluation: JudgeEvaluation, unjudged: Sequence[str], first_error: str
+) -> IncompleteJudgeEvaluation:
     """An evaluation with unjudged records: no accuracy, no correct count, no problem_accuracies
     (the verdicts so far go to `judged_accuracies`), and what is missing and why."""
     unjudged_set = set(unjudged)
@@ -216,7 +218,7 @@ def incomplete_evaluation(
             out["judged_accuracies"] = {p: v for p, v in value.items() if p not in unjudged_set}
         elif key != "incorrect_examples":
             out[key] = value
-    return out
+    return cast(IncompleteJudgeEvaluation, out)
 
 
 def make_judge_backend(kind: str, model: str, base_url: str | None, settings: ApiSettings) -> Backend:

@@ -1,7 +1,7 @@
 """Figures (PNG and PDF): accuracy per model, the ICL gain forest plot, stratification heatmaps.
 
 Drawn on matplotlib `Figure` objects with the Agg canvas: no display and no global backend state.
-File names say what a figure shows: `<results folder>_<what>.{png,pdf}`.
+File names say what a figure shows: `<results folder>_<what>.{png,pdf}` (`naming.figure_stem`).
 """
 
 from __future__ import annotations
@@ -12,20 +12,15 @@ from typing import Any
 
 import numpy as np
 
+from smmile.analysis.order import METRIC_ORDER, MODE_ORDER, display_name, in_row_order
 from smmile.errors import FileProblem, UserError
 from smmile.io import atomic_target
-from smmile.present.tables import METRIC_ORDER, MODE_ORDER, display_name, row_order
+from smmile.results.outputs import Cells, Gains, Stratification
 
 FORMATS = ("png", "pdf")
 MODE_STYLE = {"0-shot": {"color": "#8c8c8c", "marker": "o"}, "ICL": {"color": "#1f5fa8", "marker": "s"}}
 GAIN_COLOR = "#b2452c"
 MISSING_COLOR = "#d9d9d9"
-
-
-def figure_stem(figures_dir: str | Path, results_dir: str | Path, what: str) -> Path:
-    """`<figures_dir>/<results folder name>_<what>`: results of SMMILE and SMMILE++ do not collide."""
-    name = Path(results_dir).resolve().name or "results"
-    return Path(figures_dir) / f"{name}_{what}"
 
 
 def _figure(width: float, height: float):
@@ -53,52 +48,59 @@ def save(fig: Any, stem: str | Path) -> list[Path]:
     return paths
 
 
-def _model_rows(models: Sequence[str]) -> list[str]:
-    return [m for group in row_order(list(models)) for m in group]
+def _panels(table: Mapping[str, Mapping[str, Any]], what: str, size: tuple[float, float, float]):
+    """A figure with one panel per metric any model of `table` has, the models as rows (the paper's
+    order, top down): (figure, axes, metrics, models, row positions). `size`: inches per panel, per
+    row, and added to the height."""
+    metrics = [m for m in METRIC_ORDER if any(m in table[model] for model in table)]
+    if not metrics:
+        raise ValueError(f"no {what} to draw")
+    models = in_row_order(list(table))
+    y = np.arange(len(models))[::-1]
+    per_panel, per_row, extra = size
+    fig = _figure(per_panel * len(metrics) + 1.8, per_row * len(models) + extra)
+    axes = fig.subplots(1, len(metrics), sharey=True, squeeze=False)[0]
+    return fig, axes, metrics, models, y
 
 
-def accuracy_figure(
-    cells: Mapping[str, Mapping[str, Mapping[str, Mapping[str, Any]]]], stem: str | Path
-) -> list[Path]:
+def _interval_bars(
+    ax: Any, rows: Sequence[tuple[float, Mapping[str, Any]]], key: str, **style: Any
+) -> np.ndarray:
+    """Each row's `key` at its height with its 95% interval (`ci_low`, `ci_high`) as horizontal
+    bars; returns the values."""
+    value = np.array([c[key] for _, c in rows])
+    low = np.array([c["ci_low"] for _, c in rows])
+    high = np.array([c["ci_high"] for _, c in rows])
+    xerr = [np.clip(value - low, 0, None), np.clip(high - value, 0, None)]
+    ax.errorbar(value, [yy for yy, _ in rows], xerr=xerr, linestyle="none", capsize=2, markersize=4, **style)
+    return value
+
+
+def _name_rows(axes: Any, y: np.ndarray, models: Sequence[str]) -> None:
+    axes[0].set_yticks(y, [display_name(m) for m in models])
+    axes[0].set_ylim(-0.7, len(models) - 0.3)
+
+
+def accuracy_figure(cells: Cells, stem: str | Path) -> list[Path]:
     """Accuracy per model with its 95% interval, 0-shot beside ICL, one panel per metric.
 
-    `cells` has the shape of evaluation_results.json: {model: {metric: {mode: {accuracy, ci_low, ci_high}}}}.
+    `cells`: those of evaluation_results.json.
     """
-    metrics = [m for m in METRIC_ORDER if any(m in cells[model] for model in cells)]
-    if not metrics:
-        raise ValueError("no accuracy to draw")
-    models = _model_rows(list(cells))
-    y = np.arange(len(models))[::-1]
-    fig = _figure(3.6 * len(metrics) + 1.8, 0.34 * len(models) + 1.4)
-    axes = fig.subplots(1, len(metrics), sharey=True, squeeze=False)[0]
+    fig, axes, metrics, models, y = _panels(cells, "accuracy", (3.6, 0.34, 1.4))
     for ax, metric in zip(axes, metrics, strict=True):
         for offset, mode in zip((0.17, -0.17), MODE_ORDER, strict=True):
             rows = [
-                (yy, c)
+                (yy + offset, c)
                 for yy, model in zip(y, models, strict=True)
                 if (c := cells[model].get(metric, {}).get(mode)) is not None
             ]
-            if not rows:
-                continue
-            acc = np.array([c["accuracy"] for _, c in rows])
-            low = np.array([c["ci_low"] for _, c in rows])
-            high = np.array([c["ci_high"] for _, c in rows])
-            ax.errorbar(
-                acc,
-                [yy + offset for yy, _ in rows],
-                xerr=[np.clip(acc - low, 0, None), np.clip(high - acc, 0, None)],
-                linestyle="none",
-                capsize=2,
-                markersize=4,
-                label=mode,
-                **MODE_STYLE[mode],
-            )
+            if rows:
+                _interval_bars(ax, rows, "accuracy", label=mode, **MODE_STYLE[mode])
         ax.set_title(metric)
         ax.set_xlim(-3, 103)
         ax.set_xlabel("accuracy (%)")
         ax.grid(axis="x", alpha=0.3)
-    axes[0].set_yticks(y, [display_name(m) for m in models])
-    axes[0].set_ylim(-0.7, len(models) - 0.3)
+    _name_rows(axes, y, models)
     handles, labels = axes[0].get_legend_handles_labels()
     for ax in axes[1:]:
         if not handles:
@@ -108,39 +110,19 @@ def accuracy_figure(
     return save(fig, stem)
 
 
-def icl_gain_figure(gains: Mapping[str, Mapping[str, Mapping[str, Any]]], stem: str | Path) -> list[Path]:
+def icl_gain_figure(gains: Gains, stem: str | Path) -> list[Path]:
     """Forest plot: ICL minus 0-shot per model with its paired 95% interval, one panel per metric;
     the dashed line is the mean gain across models."""
-    metrics = [m for m in METRIC_ORDER if any(m in gains[model] for model in gains)]
-    if not metrics:
-        raise ValueError("no gain to draw")
-    models = _model_rows(list(gains))
-    y = np.arange(len(models))[::-1]
-    fig = _figure(3.4 * len(metrics) + 1.8, 0.3 * len(models) + 1.3)
-    axes = fig.subplots(1, len(metrics), sharey=True, squeeze=False)[0]
+    fig, axes, metrics, models, y = _panels(gains, "gain", (3.4, 0.3, 1.3))
     for ax, metric in zip(axes, metrics, strict=True):
         rows = [(yy, g) for yy, m in zip(y, models, strict=True) if (g := gains[m].get(metric)) is not None]
-        gain = np.array([g["gain"] for _, g in rows])
-        low = np.array([g["ci_low"] for _, g in rows])
-        high = np.array([g["ci_high"] for _, g in rows])
         ax.axvline(0, color="black", linewidth=0.8)
-        ax.errorbar(
-            gain,
-            [yy for yy, _ in rows],
-            xerr=[np.clip(gain - low, 0, None), np.clip(high - gain, 0, None)],
-            linestyle="none",
-            marker="D",
-            markersize=4,
-            capsize=2,
-            color=GAIN_COLOR,
-        )
-        mean = float(gain.mean())
+        mean = float(_interval_bars(ax, rows, "gain", marker="D", color=GAIN_COLOR).mean())
         ax.axvline(mean, color=GAIN_COLOR, linestyle="--", linewidth=0.8)
         ax.set_title(f"{metric} (mean {mean:+.1f})")
         ax.set_xlabel("ICL − 0-shot (points)")
         ax.grid(axis="x", alpha=0.3)
-    axes[0].set_yticks(y, [display_name(m) for m in models])
-    axes[0].set_ylim(-0.7, len(models) - 0.3)
+    _name_rows(axes, y, models)
     fig.suptitle("ICL gain over 0-shot (paired bootstrap 95% interval)")
     return save(fig, stem)
 
@@ -162,14 +144,13 @@ def short_flag(flag: str) -> str:
     return SHORT_FLAGS.get(flag, flag.removeprefix("flag_").replace("_", " "))
 
 
-def stratification_heatmap(
-    table: Mapping[str, Mapping[str, Mapping[str, Any]]], metric: str, stem: str | Path
-) -> list[Path]:
+def stratification_heatmap(table: Stratification, metric: str, stem: str | Path) -> list[Path]:
     """One heatmap: rows model and mode, columns every flag's values (`flag: value`, grouped by
     flag); grey where a model has no problem with that value."""
     from matplotlib import colormaps
 
-    from smmile.analysis.stratification import flag_values, row_label, table_flags
+    from smmile.analysis.stratification import flag_values, table_flags
+    from smmile.present.stratification import row_label
 
     labels = list(table)
     columns = [(flag, value) for flag in table_flags(table) for value in flag_values(table, flag)]

@@ -1,46 +1,29 @@
-"""The paper's tables: display names, row and column order, text and LaTeX renderings.
+"""The paper's tables as text and LaTeX (rows and columns in `analysis.order`'s order).
 
-`cells` has the shape of evaluation_results.json:
-{model: {"LLM"|"EM"|"MCQA": {"0-shot"|"ICL": {"accuracy", "std", "ci_low", "ci_high", "n"}}}}.
+`cells` are those of evaluation_results.json (`outputs.Cells`).
 """
 
 from __future__ import annotations
 
-import re
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 from smmile.analysis.caveats import LEGEND, legend_lines, mark_text
+from smmile.analysis.order import (
+    DISPLAY_NAMES,
+    METRIC_ORDER,
+    METRICS_WITH_STRICT,
+    MODE_ORDER,
+    display_name,
+    in_row_order,
+    row_order,
+)
+from smmile.results.outputs import Cells
 
-Cells = Mapping[str, Mapping[str, Mapping[str, Mapping[str, Any]]]]
-
-BASELINES = ("majority", "random", "llama33textonly")
-METRIC_ORDER = ("LLM", "EM", "MCQA")
-MODE_ORDER = ("0-shot", "ICL")
 COLUMNS: tuple[tuple[str, str], ...] = tuple((m, mode) for m in METRIC_ORDER for mode in MODE_ORDER)
 MISSING = "-"
 
-DISPLAY_NAMES = {
-    "majority": "Majority",
-    "random": "Random",
-    "llama33textonly": "Text only$^*$",
-    "MedVLM-R1": "MedVLM-R1",
-    "claude-3-7-sonnet": "Claude 3.7 Sonnet",
-    "gpt-4o": "GPT-4o",
-    "llama32_vision_90b": "Llama-3.2-Vision-90B",
-    "llava_13b": "LLaVA-v1.5-13B",
-    "llava_7b": "LLaVA-v1.5-7B",
-    "llavanext_7b": "LLaVa-v1.6-Mistral-7B",
-    "llavaonevision_0.5b": "LLaVA-Onevision-0.5B",
-    "llavaonevision_7b": "LLaVA-Onevision-7B",
-    "llavamed": "LLaVA-Med$^{**}$",
-    "qwen3B": "Qwen2.5-VL-3B",
-    "qwen7B": "Qwen2.5-VL-7B",
-    "qwen32B": "Qwen2.5-VL-32B",
-    "qwen72B": "Qwen2.5-VL-72B",
-    "medgemma_4b": "MedGemma 4B Multimodal",
-}
 _LATEX_SPECIAL = {
     **{c: "\\" + c for c in "&%$#_{}"},
     "\\": r"\textbackslash{}",
@@ -60,23 +43,6 @@ def latex_name(model: str) -> str:
     if model in DISPLAY_NAMES:
         return DISPLAY_NAMES[model]
     return latex_escape(model)
-
-
-def display_name(model: str) -> str:
-    """The plain-text display name (LaTeX markup dropped: `Text only*`)."""
-    return re.sub(r"[${}^]", "", DISPLAY_NAMES[model]) if model in DISPLAY_NAMES else model
-
-
-def _natural(text: str) -> list[Any]:
-    return [(0, int(t), "") if t.isdigit() else (1, 0, t) for t in re.split(r"(\d+)", text.lower()) if t]
-
-
-def row_order(models: Sequence[str]) -> tuple[list[str], list[str]]:
-    """(baselines in the paper's order, the other models sorted by display name)."""
-    present = set(models)
-    baselines = [m for m in BASELINES if m in present]
-    others = sorted(present - set(BASELINES), key=lambda m: (_natural(display_name(m)), m))
-    return baselines, others
 
 
 def _cell(cells: Cells, model: str, column: tuple[str, str]) -> Mapping[str, Any] | None:
@@ -106,9 +72,6 @@ def _marks(c: Mapping[str, Any] | None) -> list[str]:
     return list(c.get("marks", ())) if c else []
 
 
-STRICT = "EM strict"  # exact match on the raw strings (evaluate_EM.py --strict-match), beside EM
-
-
 def columns_of(metrics: Sequence[str] = METRIC_ORDER) -> list[tuple[str, str]]:
     return [(m, mode) for m in metrics for mode in MODE_ORDER]
 
@@ -135,6 +98,43 @@ def text_table(cells: Cells, unscored: Unscored | None = None, metrics: Sequence
     used = _used(_all_cells(cells), unscored)
     legend = legend_lines(used)
     return grid(header, body) + ("\n" + "\n".join(legend) + "\n" if legend else "")
+
+
+def interval_lines(cells: Cells, unscored: Unscored | None = None) -> list[str]:
+    """One line per cell: mean ± SD, the interval, n, and the cell's marks and caveats."""
+    unscored = unscored or {}
+    lines = []
+    models = list(dict.fromkeys([*cells, *(m for m, _, _ in unscored)]))
+    for model in in_row_order(models):
+        for metric, mode in columns_of(METRICS_WITH_STRICT):
+            c = cells.get(model, {}).get(metric, {}).get(mode)
+            caveats = "; ".join(c.get("caveats", ())) if c else ""
+            if c:
+                lines.append(
+                    f"{display_name(model)} {metric} {mode}: {c['accuracy']:.2f} ± {c['std']:.2f} "
+                    f"(95% CI {c['ci_low']:.2f} to {c['ci_high']:.2f}; n={c['n']})"
+                    + (f"{mark_text(c['marks'])}: {caveats}" if c.get("marks") else "")
+                )
+            elif (model, metric, mode) in unscored:
+                missing = unscored[(model, metric, mode)]
+                lines.append(
+                    f"{display_name(model)} {metric} {mode}: {NO_SCORE}{mark_text(missing.marks)}: "
+                    + "; ".join(missing.details())
+                )
+    return lines
+
+
+def evaluation_results_text(
+    cells: Cells, unscored: Unscored, metrics: Sequence[str], n_boot: int, seed: int
+) -> str:
+    """evaluation_results.txt: the table (`text_table`), then one line per cell (`interval_lines`)."""
+    return (
+        f"Accuracy (%) ± bootstrap SD ({n_boot} resamples, seed {seed})\n\n"
+        + text_table(cells, unscored, metrics)
+        + "\n"
+        + "\n".join(interval_lines(cells, unscored))
+        + "\n"
+    )
 
 
 def _used(cells: Sequence[Mapping[str, Any]], unscored: Unscored) -> list[str]:

@@ -2,9 +2,9 @@
 
 `<stem>_evaluation.json` (exact match / MCQA), `<stem>_evaluation_strict.json` (exact match on
 the raw strings) and `<stem>_evaluationllm.json` (the judge), where `<stem>` is the result's
-output stem. The comparison tables are built from these files, so re-scoring some results
-updates only their rows; an evaluation whose result file is gone (a published score without its
-model outputs) is found here too.
+output stem (the names are `naming`'s). The comparison tables are built from these files, so
+re-scoring some results updates only their rows; an evaluation whose result file is gone (a
+published score without its model outputs) is found here too.
 """
 
 from __future__ import annotations
@@ -13,14 +13,21 @@ import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from smmile.results.naming import ResultKey, parse_result_name
+from smmile.errors import FileProblem
+from smmile.results.naming import (
+    EM_SUFFIX,
+    JUDGE_SUFFIX,
+    STRICT_SUFFIX,
+    ResultKey,
+    evaluation_name,
+    parse_evaluation_name,
+)
 
-EM_SUFFIX = "_evaluation.json"
-STRICT_SUFFIX = "_evaluation_strict.json"
-JUDGE_SUFFIX = "_evaluationllm.json"
-SUFFIXES = (EM_SUFFIX, STRICT_SUFFIX, JUDGE_SUFFIX)
+if TYPE_CHECKING:
+    from smmile.results.reader import Result
+
 REQUIRED = (
     "model",
     "inference_mode",
@@ -31,6 +38,7 @@ REQUIRED = (
     "word_count",
 )
 METRIC_OF = {EM_SUFFIX: None, STRICT_SUFFIX: "EM", JUDGE_SUFFIX: "LLM"}  # None: from the key's format
+VERDICTS = {100.0: 1, 0.0: 0}
 
 
 @dataclass(frozen=True)
@@ -42,17 +50,6 @@ class SavedEvaluation:
     key: ResultKey
     suffix: str
     data: dict[str, Any]
-
-
-def parse_evaluation_name(path: str | Path) -> tuple[str, ResultKey, str] | None:
-    """(output stem, result key, suffix) of an evaluation file's name, or None."""
-    name = Path(path).name
-    for suffix in SUFFIXES:
-        if name.endswith(suffix):
-            stem = name.removesuffix(suffix)
-            parsed = parse_result_name(f"{stem}.jsonl")
-            return (stem, parsed.key, suffix) if parsed is not None else None
-    return None
 
 
 def read_evaluations(
@@ -99,3 +96,71 @@ def without_result(saved: Iterable[SavedEvaluation], result_stems: Iterable[str]
     """The saved evaluations whose result file is not in the folder (published scores alone)."""
     stems = set(result_stems)
     return [s for s in saved if s.stem not in stems]
+
+
+# --- the judge's evaluation of one result ---------------------------------------------------
+
+
+def judge_file(folder: Path, result: Result) -> Path:
+    """The judge's evaluation of `result` in `folder` (it may not exist)."""
+    return folder / evaluation_name(result.output_stem, JUDGE_SUFFIX)
+
+
+def is_complete(evaluation: Mapping[str, Any]) -> bool:
+    """Whether a judge evaluation holds a score (the published ones carry no `complete` key)."""
+    return evaluation.get("complete", True) is not False and evaluation.get("accuracy") is not None
+
+
+def incomplete_reason(evaluation: Mapping[str, Any]) -> str:
+    """What an incomplete judge evaluation lacks, in words (with its first error)."""
+    total = evaluation.get("total_examples", "?")
+    return (
+        f"judge incomplete: {evaluation.get('unjudged_count', '?')} of {total} record(s) unjudged "
+        f"(first error: {evaluation.get('first_error') or 'unknown'})"
+    )
+
+
+def judge_verdicts(path: Path) -> dict[str, int]:
+    """Per-problem 0/1 verdicts from a judge file's problem_accuracies (100.0 / 0.0).
+
+    An incomplete judge file (unjudged records) is a FileProblem: it holds no score.
+    """
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except UnicodeDecodeError:
+        raise FileProblem(path, "not UTF-8") from None
+    except ValueError as exc:
+        raise FileProblem(path, f"not valid JSON ({exc})") from None
+    if isinstance(data, dict) and not is_complete(data) and "judged_accuracies" in data:
+        raise FileProblem(path, incomplete_reason(data) + "; re-run evaluate_LLMJudge.py to judge them")
+    return accuracy_verdicts(path, data)
+
+
+def accuracy_verdicts(path: Path, data: Any) -> dict[str, int]:
+    """Per-problem 0/1 verdicts from an evaluation's problem_accuracies (100.0 / 0.0)."""
+    accuracies = data.get("problem_accuracies") if isinstance(data, dict) else None
+    if not isinstance(accuracies, dict) or not accuracies:
+        raise FileProblem(path, "no problem_accuracies")
+    verdicts = {}
+    for pid, value in accuracies.items():
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or float(value) not in VERDICTS:
+            raise FileProblem(path, f"problem_accuracies[{pid!r}] is {value!r}, expected 100.0 or 0.0")
+        verdicts[pid] = VERDICTS[float(value)]
+    return verdicts
+
+
+def read_json_quietly(path: Path) -> Any | None:
+    """A file's JSON, or None when it is absent or unreadable (reported where it is needed)."""
+    try:
+        return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else None
+    except (OSError, ValueError):
+        return None
+
+
+def judge_of(path: Path) -> str | None:
+    """`backend:model` of the judge a judge file names (the authors' files name none)."""
+    data = read_json_quietly(path)
+    judge = data.get("judge") if isinstance(data, dict) else None
+    if not isinstance(judge, dict) or not judge.get("model"):
+        return None
+    return f"{judge.get('backend') or '?'}:{judge['model']}"

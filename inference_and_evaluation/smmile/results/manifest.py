@@ -15,6 +15,7 @@ from typing import Any
 
 from smmile.io import write_json_atomic
 from smmile.redaction import redact, redact_all
+from smmile.results.outputs import Environment, Manifest
 
 PACKAGES = (
     "torch",
@@ -73,7 +74,7 @@ def scrub(config: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def environment() -> dict[str, Any]:
+def environment() -> Environment:
     return {
         "packages": package_versions(),
         "python": sys.version.split()[0],
@@ -91,6 +92,6 @@ def read_manifest(path: Path) -> dict[str, Any] | None:
         return None
 
 
-def write_manifest(path: Path, manifest: dict[str, Any]) -> None:
+def write_manifest(path: Path, manifest: Manifest) -> None:
     """Write `manifest` with every string redacted (URL credentials, secret query values)."""
     write_json_atomic(path, redact_all(manifest))

@@ -1,4 +1,5 @@
-"""One reader for result files: this harness's JSONL (shards merged) and the authors' CSVs.
+"""One reader for result files: this harness's JSONL (shards merged) and the authors' CSVs
+(their dialect: `authors_csv`).
 
 A JSONL result and a CSV of the same key are distinct sources (two Results); the scripts score
 one source per key through `one_per_key` (JSONL preferred), and say which file they set aside.
@@ -6,44 +7,22 @@ one source per key through `one_per_key` (JSONL preferred), and say which file t
 
 from __future__ import annotations
 
-import csv
-import io
 import json
-import sys
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 from smmile.errors import FileProblem, UserError
+from smmile.results.authors_csv import read_csv_records
 from smmile.results.datasets import ORDER as DATASET_ORDER
 from smmile.results.datasets import PROBLEM_COUNTS, DatasetOf, dataset_of, record_dataset
 from smmile.results.jsonl import read_jsonl
 from smmile.results.naming import ResultFile, ResultKey, looks_like_result, parse_result_name
-from smmile.results.records import authors_status, duplicated_answers, latest_per_problem
-from smmile.results.schema import record_from_json
+from smmile.results.records import duplicated_answers, latest_per_problem
+from smmile.results.schema import check_fields, record_from_json
 from smmile.types import ResultRecord
 
-# MedVLM-R1's MCQA file spells these columns its own way.
-COLUMN_ALIASES = {
-    "original_question": "final_question",
-    "correct_letter": "correct_option",
-    "correct_answer": "true_answer",
-    "extracted_answer": "selected_option",
-}
-CSV_FIELDS = (
-    "problem_id",
-    "final_question",
-    "true_answer",
-    "generated_answer",
-    "full_response",
-    "correct_option",
-    "selected_option",
-    "is_correct",
-)
-OPEN_REQUIRED = ("problem_id", "true_answer", "generated_answer")
-_TRUE, _FALSE = {"true", "1"}, {"false", "0"}
 _MAX_LISTED = 5
 
 
@@ -89,89 +68,6 @@ def one_record_per_problem(records: list[ResultRecord]) -> tuple[list[ResultReco
     return list(latest_per_problem(records).values()), duplicated_answers(records)
 
 
-# --- CSV (the authors' published files) --------------------------------------------------------
-
-
-def _raise_csv_limit() -> None:
-    limit = sys.maxsize
-    while True:
-        try:
-            csv.field_size_limit(limit)
-            return
-        except OverflowError:
-            limit //= 2
-
-
-def _parse_bool(path: Path, row_no: int, value: str | None) -> bool | None:
-    if value is None or not value.strip():
-        return None
-    low = value.strip().lower()
-    if low in _TRUE:
-        return True
-    if low in _FALSE:
-        return False
-    raise FileProblem(path, f"row {row_no}: is_correct is {value!r}, expected True or False")
-
-
-def _canonical(column: str, header: list[str]) -> str:
-    """A column's ResultRecord name; an alias yields to a column already spelled the usual way."""
-    target = COLUMN_ALIASES.get(column)
-    return target if target and target not in header else column
-
-
-def _check_columns(path: Path, columns: set[str], task_format: str, what: str = "column") -> None:
-    missing = [c for c in ("problem_id",) if c not in columns]
-    if task_format == "mcqa":
-        if "is_correct" not in columns and not {"selected_option", "correct_option"} <= columns:
-            missing.append("is_correct (or selected_option and correct_option)")
-    else:
-        missing += [c for c in OPEN_REQUIRED if c not in columns]
-    if missing:
-        s = "s" if len(missing) > 1 else ""
-        raise FileProblem(
-            path, f"missing required {what}{s} {', '.join(dict.fromkeys(missing))} for a {task_format} result"
-        )
-
-
-def read_csv_records(path: str | Path, key: ResultKey) -> list[ResultRecord]:
-    """Rows of an authors' CSV as records. An empty cell reads as None (scored as `nan`)."""
-    path = Path(path)
-    raw = path.read_bytes()
-    if not raw.strip():
-        raise FileProblem(path, "empty file")
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise FileProblem(path, f"not UTF-8 (byte {exc.start})") from None
-    _raise_csv_limit()
-    reader = csv.reader(io.StringIO(text, newline=""))
-    try:
-        header = [h.strip() for h in next(reader)]
-        rows = list(reader)
-    except csv.Error as exc:
-        raise FileProblem(path, f"not a readable CSV file ({exc})") from None
-    names = [_canonical(h, header) for h in header]
-    _check_columns(path, set(names), key.task_format)
-    wanted = [(i, n) for i, n in enumerate(names) if n in CSV_FIELDS]
-    records = []
-    for row_no, row in enumerate(rows, start=2):
-        if not any(cell.strip() for cell in row):
-            continue  # a blank line
-        values: dict[str, Any] = {n: (row[i] if i < len(row) and row[i] != "" else None) for i, n in wanted}
-        if not values.get("problem_id"):
-            raise FileProblem(path, f"row {row_no} has no problem_id")
-        values["is_correct"] = _parse_bool(path, row_no, values.get("is_correct"))
-        values["status"] = authors_status(values.get("generated_answer"))
-        records.append(
-            ResultRecord(
-                model=key.model, inference_mode=key.inference_mode, task_format=key.task_format, **values
-            )
-        )
-    if not records:
-        raise FileProblem(path, "has a header but no rows")
-    return records
-
-
 # --- JSONL (this harness's results) ------------------------------------------------------------
 
 
@@ -195,7 +91,7 @@ def read_jsonl_records(
         if not row.get("problem_id"):
             raise FileProblem(path, f"record {n} has no problem_id")
         try:
-            _check_columns(path, set(row), task_format, what="field")
+            check_fields(path, set(row), task_format, what="field")
             records.append(record_from_json(row))
         except FileProblem as exc:
             raise FileProblem(path, f"record {n} (problem {row['problem_id']}): {exc.problem}") from None

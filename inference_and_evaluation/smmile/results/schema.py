@@ -1,13 +1,17 @@
-"""ResultRecord <-> JSON object (the JSONL schema is the ResultRecord dataclass)."""
+"""ResultRecord <-> JSON object (the JSONL schema is the ResultRecord dataclass), and the fields
+a result needs to be scored (JSONL records and the authors' CSV columns alike)."""
 
 from __future__ import annotations
 
 from dataclasses import asdict, fields
+from pathlib import Path
 from typing import Any
 
+from smmile.errors import FileProblem
 from smmile.types import ResultRecord
 
 FIELD_NAMES = tuple(f.name for f in fields(ResultRecord))
+OPEN_REQUIRED = ("problem_id", "true_answer", "generated_answer")
 
 
 def record_to_json(record: ResultRecord) -> dict[str, Any]:
@@ -23,3 +27,18 @@ def record_from_json(obj: dict[str, Any]) -> ResultRecord:
     if known.get("metadata") is None:
         known["metadata"] = {}
     return ResultRecord(**known)
+
+
+def check_fields(path: Path, columns: set[str], task_format: str, what: str = "column") -> None:
+    """A FileProblem naming the fields a result of `task_format` needs that `columns` lacks."""
+    missing = [c for c in ("problem_id",) if c not in columns]
+    if task_format == "mcqa":
+        if "is_correct" not in columns and not {"selected_option", "correct_option"} <= columns:
+            missing.append("is_correct (or selected_option and correct_option)")
+    else:
+        missing += [c for c in OPEN_REQUIRED if c not in columns]
+    if missing:
+        s = "s" if len(missing) > 1 else ""
+        raise FileProblem(
+            path, f"missing required {what}{s} {', '.join(dict.fromkeys(missing))} for a {task_format} result"
+        )

@@ -16,6 +16,7 @@ from typing import IO
 from smmile.errors import FileProblem, UserError
 from smmile.io import cannot_write, writable_folder
 from smmile.results.jsonl import JsonlContent, dumps, dumps_counted, read_jsonl, write_jsonl_atomic
+from smmile.results.naming import lock_path, replaced_suffix
 from smmile.results.records import is_error, latest_per_problem
 from smmile.results.schema import record_from_json, record_to_json
 from smmile.types import ResultRecord
@@ -25,7 +26,7 @@ def _free_suffix(paths: Sequence[Path]) -> str:
     """`.replaced-<UTC time>` (then `-2`, `-3`, ...) that no backup of `paths` has taken yet."""
     stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
     for n in itertools.count(1):
-        suffix = f".replaced-{stamp}" + (f"-{n}" if n > 1 else "")
+        suffix = replaced_suffix(stamp, n)
         if not any(p.with_name(p.name + suffix).exists() for p in paths):
             return suffix
     raise AssertionError("unreachable")
@@ -104,11 +105,11 @@ class ResultStore:
         return self
 
     def _acquire_lock(self) -> None:
-        lock_path = self.path.with_name(f".{self.path.name}.lock")
+        lock = lock_path(self.path)
         try:
-            self._lock = open(lock_path, "w")  # noqa: SIM115 (held until close)
+            self._lock = open(lock, "w")  # noqa: SIM115 (held until close)
         except OSError as exc:
-            raise cannot_write(lock_path, exc) from None
+            raise cannot_write(lock, exc) from None
         try:
             fcntl.flock(self._lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
