@@ -18,19 +18,15 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from smmile.analysis.paper import table_for_results
-from smmile.data.loading import DEMO_ID
+from smmile.data.reference import load_reference_dataset
+from smmile.data.sources import DEMO_ID
 from smmile.errors import UserError
 from smmile.present.report import THUMB_SIZE, write_report
+from smmile.results.folder import read_results_folder
+from smmile.results.naming import REPORT
 from smmile.results.reader import Result
 from smmile.types import Problem
-from utils import (
-    add_dataset_args,
-    add_result_filters,
-    load_reference_dataset,
-    read_results_folder,
-    run_script,
-    script_parser,
-)
+from utils import add_dataset_args, add_result_filters, run_script, script_parser
 
 
 def dataset_choice(args, results: Sequence[Result]) -> tuple[str | None, str | None]:
@@ -76,7 +72,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         raise UserError("--thumb-size must be at least 16")
 
     folder = Path(args.results_dir)
-    results = read_results_folder(folder, "report", args.model, args.inference_mode)
+    found = read_results_folder(folder, "report", args.model, args.inference_mode)
+    for line in found.notes:
+        print(line, file=sys.stderr)
+    results = found.checked()
     dataset, path = dataset_choice(args, results)
     problems, dataset_id = load_problems(args, dataset, path)
     if problems is None:
@@ -85,7 +84,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             "pass --dataset smmile|augmented or --dataset-path PATH",
             file=sys.stderr,
         )
-    out = Path(args.output) if args.output else folder / "report.html"
+    out = Path(args.output) if args.output else folder / REPORT
     subtitle = f"{len(results)} result(s)" + (f"; examples from {dataset_id}" if dataset_id else "")
     count, report_notes = write_report(
         results,

@@ -23,6 +23,7 @@ from smmile.analysis.stratification import (
     scored_marks,
     stratification_table,
 )
+from smmile.data.reference import load_reference_dataset
 from smmile.io import write_atomic
 from smmile.present.stratification import stratification_text
 from smmile.results.folder import read_results_folder
@@ -32,7 +33,6 @@ from utils import (
     add_dataset_args,
     add_figure_args,
     add_result_filters,
-    load_reference_dataset,
     run_script,
     script_parser,
 )

@@ -16,12 +16,13 @@ from pathlib import Path
 
 from smmile.errors import UserError
 from smmile.results.manifest import utc_now
+from smmile.results.naming import lock_path
 
 
 @contextmanager
 def folder_lock(folder: str | Path, what: str = "judge") -> Iterator[Path]:
     """Hold `<folder>/.<what>.lock` for the duration; a UserError if another process holds it."""
-    path = Path(folder) / f".{what}.lock"
+    path = lock_path(Path(folder) / what)
     try:
         fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
     except OSError as exc:

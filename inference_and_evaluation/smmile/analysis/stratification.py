@@ -15,6 +15,7 @@ from typing import Any
 
 from smmile.analysis.caveats import result_caveats
 from smmile.analysis.order import MODE_ORDER, in_row_order
+from smmile.data.problems import CONTEXT_FLAGS, context_facts
 from smmile.errors import FileProblem, UserError
 from smmile.results.evaluations import judge_file, judge_verdicts
 from smmile.results.outputs import Stratification, StratificationEntry
@@ -23,7 +24,6 @@ from smmile.scoring import record_correct
 from smmile.types import Problem, ResultRecord
 
 EVAL_TYPES: dict[str, str] = {"em": "EM", "llm": "LLM", "mcqa": "MCQA"}  # eval type -> metric
-CONTEXT_FLAGS = ("flag_num_ICL", "flag_first_ICL_match_problem", "flag_last_ICL_match_problem")
 SPECIALITY = "speciality"
 DATASET_HINT = "pass --dataset smmile|augmented (hub access, HF_TOKEN) or --dataset-path PATH (a local copy)"
 _MAX_LISTED = 3
@@ -56,8 +56,6 @@ def value_order(key: str) -> tuple[int, float, str]:
 
 def context_flags(problem: Problem, inference_mode: str) -> dict[str, Any]:
     """A problem's flags as a plain run showed it (0-shot: no examples, so 0 / False / False)."""
-    from smmile.data.problems import context_facts
-
     return context_facts(problem, with_examples=inference_mode == "ICL")
 
 
