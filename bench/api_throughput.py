@@ -36,7 +36,7 @@ from loopback.process import ServerProcess  # noqa: E402
 from smmile.data import LoadedDataset  # noqa: E402
 from smmile.judge.cache import JudgeCache  # noqa: E402
 from smmile.judge.judging import Judge, judge_texts  # noqa: E402
-from smmile.models.api.common import ApiSettings  # noqa: E402
+from smmile.models.api.backend import ApiSettings  # noqa: E402
 from smmile.models.ollama_backend import OllamaBackend  # noqa: E402
 from smmile.models.openai_backend import OpenAIBackend, OpenAIService  # noqa: E402
 from smmile.results.reader import load_results  # noqa: E402

@@ -13,7 +13,7 @@ import sys
 from collections.abc import Sequence
 
 from smmile.models.anthropic_backend import AnthropicBackend, anthropic_key, check_profile_roles
-from smmile.models.api.common import check_result_id, result_id
+from smmile.results.result_ids import check_result_id, result_id
 from utils import ModelSpec, add_api_args, api_settings, common_parser, profile_for, run_models, run_script
 
 DEFAULT_MODEL = "claude-3-7-sonnet-20250219"

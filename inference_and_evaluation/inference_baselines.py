@@ -11,8 +11,8 @@ import sys
 from collections.abc import Sequence
 
 from smmile.errors import UserError
-from smmile.models.api.common import check_result_id
 from smmile.models.baselines import BASELINES, BaselineBackend
+from smmile.results.result_ids import check_result_id
 from utils import ModelSpec, add_name_arg, common_parser, run_models, run_script
 
 

@@ -18,8 +18,8 @@ import sys
 from collections.abc import Sequence
 
 from smmile.errors import UserError
-from smmile.models.api.common import check_result_id, result_id
 from smmile.models.catalog import IMAGE_TEXT_TO_TEXT, LocalModel, local_backends
+from smmile.results.result_ids import check_result_id, result_id
 from utils import ModelSpec, add_local_model_args, common_parser, redefault, run_models, run_script
 
 

@@ -13,9 +13,9 @@ from __future__ import annotations
 import sys
 from collections.abc import Sequence
 
-from smmile.models.api.common import check_result_id
 from smmile.models.api.server_check import check_ollama, preflight_timeout
 from smmile.models.ollama_backend import OllamaBackend, ollama_host
+from smmile.results.result_ids import check_result_id
 from utils import ModelSpec, add_api_args, api_settings, common_parser, profile_for, run_models, run_script
 
 MODEL_ID = "llama33textonly"

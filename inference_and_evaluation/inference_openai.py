@@ -14,9 +14,9 @@ from __future__ import annotations
 import sys
 from collections.abc import Sequence
 
-from smmile.models.api.common import check_result_id, result_id
 from smmile.models.api.server_check import check_openai, preflight_timeout
 from smmile.models.openai_backend import OpenAIBackend, OpenAIService
+from smmile.results.result_ids import check_result_id, result_id
 from utils import ModelSpec, add_api_args, api_settings, common_parser, profile_for, run_models, run_script
 
 

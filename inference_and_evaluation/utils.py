@@ -19,7 +19,7 @@ from smmile.types import MODES, TASK_FORMATS
 
 if TYPE_CHECKING:  # the run machinery is imported when a run starts, so evaluation scripts stay light
     from smmile.data import LoadedDataset
-    from smmile.models.api.common import ApiSettings
+    from smmile.models.api.backend import ApiSettings
     from smmile.models.base import Backend
     from smmile.prompts import Profile
     from smmile.results.reader import Result
@@ -504,7 +504,7 @@ def run_models(args: argparse.Namespace, models: Sequence[ModelSpec], **extra) -
 def api_settings(args: argparse.Namespace, temperature: float | None, max_tokens: int | None) -> ApiSettings:
     """The request settings of an API script: the --concurrency, retry and timeout flags and the
     sampling the profile (or the script) asks for; None leaves a setting to the server."""
-    from smmile.models.api.common import ApiSettings
+    from smmile.models.api.backend import ApiSettings
     from smmile.models.api.retry import RetryPolicy
 
     retry = RetryPolicy(

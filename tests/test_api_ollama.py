@@ -7,7 +7,7 @@ import pytest
 from loopback import Fault, OllamaServer
 from loopback.harness import demo, demo_prompts, files_containing, records, run_script, script_env
 
-from smmile.models.api.common import ApiSettings
+from smmile.models.api.backend import ApiSettings
 from smmile.models.api.retry import RetryPolicy
 from smmile.models.ollama_backend import OllamaBackend
 from smmile.runner import RunConfig, run_model

@@ -10,7 +10,7 @@ from PIL import Image as PILImage
 
 from smmile.errors import UserError
 from smmile.models.anthropic_backend import AnthropicBackend, check_profile_roles
-from smmile.models.api.common import ApiSettings
+from smmile.models.api.backend import ApiSettings
 from smmile.models.ollama_backend import OllamaBackend
 from smmile.models.openai_backend import OpenAIBackend, OpenAIService
 from smmile.prompts import build_prompt, get_profile

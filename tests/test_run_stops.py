@@ -10,7 +10,7 @@ from loopback.harness import demo, records, run_on_demo, run_script, script_env
 
 from smmile.judge.cache import JudgeCache
 from smmile.judge.judging import Judge, make_judge_backend, prompt_hash
-from smmile.models.api.common import ApiSettings
+from smmile.models.api.backend import ApiSettings
 from smmile.models.api.retry import FailureStreak, RetryPolicy, ServiceRefused
 from smmile.models.openai_backend import OpenAIBackend, OpenAIService
 from smmile.runner import RunConfig, run_model

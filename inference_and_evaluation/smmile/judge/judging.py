@@ -30,7 +30,7 @@ from smmile.scoring import MISSING, as_text, evaluation_json
 from smmile.types import Message, Prompt, ResultRecord, Text
 
 if TYPE_CHECKING:
-    from smmile.models.api.common import ApiSettings
+    from smmile.models.api.backend import ApiSettings
     from smmile.results.reader import Result
 
 JUDGE_PROMPT = (

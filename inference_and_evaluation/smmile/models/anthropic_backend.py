@@ -18,8 +18,10 @@ from collections.abc import Mapping
 from typing import Any
 
 from smmile.errors import UserError
-from smmile.models.api.common import ApiBackend, ApiSettings, ImageLimits, public_url
+from smmile.models.api.backend import ApiBackend, ApiSettings
+from smmile.models.api.images import ImageLimits
 from smmile.models.api.retry import EVENT_HOOKS, MalformedReply, parsed
+from smmile.redaction import public_url
 from smmile.types import Image, Prompt, Response, Text
 
 ANTHROPIC_LIMITS = ImageLimits(

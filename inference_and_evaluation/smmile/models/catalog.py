@@ -240,7 +240,7 @@ def local_backends(
             raise UserError(f"--model-path {args.model_path}: no such folder")
     name = getattr(args, "name", None)
     if name is not None:
-        from smmile.models.api.common import check_result_id
+        from smmile.results.result_ids import check_result_id
 
         _one_model("--name", "names one result", models)
         check_result_id(name)

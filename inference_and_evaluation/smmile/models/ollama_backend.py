@@ -13,8 +13,9 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from smmile.models.api.common import ApiBackend, ApiSettings, public_url
+from smmile.models.api.backend import ApiBackend, ApiSettings
 from smmile.models.api.retry import EVENT_HOOKS, parsed
+from smmile.redaction import public_url
 from smmile.types import Image, Prompt, Response
 
 DEFAULT_HOST = "http://localhost:11434"

@@ -20,8 +20,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from smmile.errors import UserError
-from smmile.models.api.common import ApiBackend, ApiSettings, ImageLimits, public_url, sampling
+from smmile.models.api.backend import ApiBackend, ApiSettings, sampling
+from smmile.models.api.images import ImageLimits
 from smmile.models.api.retry import EVENT_HOOKS, MalformedReply, parsed
+from smmile.redaction import public_url
 from smmile.types import Image, Prompt, Response, Text
 
 AZURE_DEFAULT_API_VERSION = "2024-05-01-preview"
