@@ -12,7 +12,8 @@ from __future__ import annotations
 import sys
 from collections.abc import Sequence
 
-from smmile.models.anthropic_backend import AnthropicBackend, anthropic_key, check_profile_roles
+from smmile.models.anthropic_backend import anthropic_key, check_profile_roles
+from smmile.models.registry import build
 from smmile.results.result_ids import check_result_id, result_id
 from utils import ModelSpec, add_api_args, api_settings, common_parser, profile_for, run_models, run_script
 
@@ -31,7 +32,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     profile = profile_for(args, model_id)
     check_profile_roles(profile.icl_answer_role, model_id)
     settings = api_settings(args, profile.temperature, profile.max_new_tokens)
-    spec = ModelSpec(model_id, lambda: AnthropicBackend(args.model, key, settings, base_url=args.base_url))
+    spec = ModelSpec(model_id, lambda: build("anthropic", args.model, key, settings, base_url=args.base_url))
     return run_models(args, [spec], api_model=args.model)
 
 

@@ -11,7 +11,8 @@ import sys
 from collections.abc import Sequence
 
 from smmile.errors import UserError
-from smmile.models.baselines import BASELINES, BaselineBackend
+from smmile.models.baselines import BASELINES
+from smmile.models.registry import build
 from smmile.results.result_ids import check_result_id
 from utils import ModelSpec, add_name_arg, common_parser, run_models, run_script
 
@@ -26,7 +27,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     kinds = list(BASELINES) if "all" in args.baseline else list(dict.fromkeys(args.baseline))
     if args.name is not None and len(kinds) != 1:
         raise UserError(f"--name names one result, but {len(kinds)} baselines are selected; select one")
-    specs = [ModelSpec(kind, lambda kind=kind: BaselineBackend(kind), kind) for kind in kinds]
+    specs = [ModelSpec(kind, lambda kind=kind: build("baseline", kind), kind) for kind in kinds]
     if args.name is not None:
         specs = [ModelSpec(check_result_id(args.name), specs[0].make_backend, kinds[0])]
     return run_models(args, specs)

@@ -14,7 +14,9 @@ import sys
 from collections.abc import Sequence
 
 from smmile.models.api.server_check import check_ollama, preflight_timeout
-from smmile.models.ollama_backend import OllamaBackend, ollama_host
+from smmile.models.base import Backend
+from smmile.models.ollama_backend import ollama_host
+from smmile.models.registry import build
 from smmile.results.result_ids import check_result_id
 from utils import ModelSpec, add_api_args, api_settings, common_parser, profile_for, run_models, run_script
 
@@ -42,11 +44,11 @@ def main(argv: Sequence[str] | None = None, task_format: str = "open") -> int:
     settings = api_settings(args, temperature, None if paper else profile.max_new_tokens)
     host = ollama_host(args.ollama_host)
 
-    def make_backend() -> OllamaBackend:  # one cheap request first: the server answers, the model is pulled
+    def make_backend() -> Backend:  # one cheap request first: the server answers, the model is pulled
         check_ollama(
             args.model, host, preflight_timeout(args.timeout), role="ollama server", flag="--ollama-host"
         )
-        return OllamaBackend(args.model, host, settings)
+        return build("ollama", args.model, host, settings)
 
     spec = ModelSpec(model_id, make_backend)
     return run_models(args, [spec], api_model=args.model)

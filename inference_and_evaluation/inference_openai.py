@@ -15,7 +15,9 @@ import sys
 from collections.abc import Sequence
 
 from smmile.models.api.server_check import check_openai, preflight_timeout
-from smmile.models.openai_backend import OpenAIBackend, OpenAIService
+from smmile.models.base import Backend
+from smmile.models.openai_backend import OpenAIService
+from smmile.models.registry import build
 from smmile.results.result_ids import check_result_id, result_id
 from utils import ModelSpec, add_api_args, api_settings, common_parser, profile_for, run_models, run_script
 
@@ -33,10 +35,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     settings = api_settings(args, profile.temperature, profile.max_new_tokens)
     options = dict(profile.request_options)
 
-    def make_backend() -> OpenAIBackend:
+    def make_backend() -> Backend:
         if args.base_url:  # one cheap request first: a dead or key-refusing server stops here
             check_openai(args.base_url, preflight_timeout(args.timeout), role="server", flag="--base-url")
-        return OpenAIBackend(args.model, service, settings, request_options=options)
+        return build("openai", args.model, service, settings, request_options=options)
 
     spec = ModelSpec(model_id, make_backend)
     return run_models(args, [spec], api_model=args.model, service=service.kind)

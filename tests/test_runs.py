@@ -308,3 +308,23 @@ def test_select_problems_limit_before_shard(demo):
 def test_unknown_profile_is_one_line(tmp_path):
     proc = baseline(tmp_path, "--profile", "gpt-5")
     assert proc.returncode == 2 and "--profile 'gpt-5'" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_scripts_import_no_backend_and_no_sdk_before_a_run():
+    """The catalogue names backends; the registry imports one only when it is built."""
+    scripts = [p.stem for p in SCRIPTS.glob("inference_*.py")]
+    heavy = ["torch", "transformers", "openai", "anthropic", "ollama", "smmile.models.transformers_backend"]
+    code = (
+        "import importlib, sys\n"
+        f"for name in {scripts!r}: importlib.import_module(name)\n"
+        f"print([m for m in {heavy!r} if m in sys.modules])\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], cwd=SCRIPTS, capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[]"
+
+    from smmile.models.registry import BACKENDS, backend_class
+
+    assert all(issubclass(backend_class(name), Backend) for name in BACKENDS)

@@ -25,6 +25,7 @@ from tqdm import tqdm
 
 from smmile.judge.cache import JudgeCache
 from smmile.models.base import Backend
+from smmile.models.registry import build
 from smmile.results.records import is_error
 from smmile.scoring import MISSING, as_text, evaluation_json
 from smmile.types import Message, Prompt, ResultRecord, Text
@@ -222,13 +223,11 @@ def incomplete_evaluation(
 def make_judge_backend(kind: str, model: str, base_url: str | None, settings: ApiSettings) -> Backend:
     """The judge's backend: ollama (`base_url` = its host) or any OpenAI-compatible server."""
     if kind == "ollama":
-        from smmile.models.ollama_backend import OllamaBackend
-
-        return OllamaBackend(model, host=base_url, settings=settings)
+        return build("ollama", model, host=base_url, settings=settings)
     if kind == "openai":
-        from smmile.models.openai_backend import OpenAIBackend, OpenAIService
+        from smmile.models.openai_backend import OpenAIService
 
-        return OpenAIBackend(model, OpenAIService.from_env(base_url), settings)
+        return build("openai", model, OpenAIService.from_env(base_url), settings)
     raise ValueError(f"unknown judge backend {kind!r}; expected one of {', '.join(JUDGE_BACKENDS)}")
 
 

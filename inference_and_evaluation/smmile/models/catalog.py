@@ -5,7 +5,7 @@ processor is called, the paper's dtype, an image limit if the model has one, and
 hook where a processor really differs. A `LocalModel` is one checkpoint of a family under its
 result id (the name of its result files and of its paper profile).
 
-Nothing here imports torch or transformers: scripts import this module to parse their flags
+Nothing here imports torch, transformers or a backend: scripts import this module to parse their flags
 cheaply; the backend is built (and the heavy libraries imported) only when a run starts.
 """
 
@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from smmile.errors import UserError
+from smmile.models.registry import build
 
 if TYPE_CHECKING:
     from smmile.models.base import Backend
@@ -210,13 +211,7 @@ def set_visible_gpus(devices: str | None) -> None:
 
 def backend_factory(model: LocalModel, settings: LocalSettings) -> Callable[[], Backend]:
     """A callable that builds the model's backend (importing torch and transformers only then)."""
-
-    def make() -> Backend:
-        from smmile.models.transformers_backend import TransformersBackend
-
-        return TransformersBackend(model, settings)
-
-    return make
+    return lambda: build("transformers", model, settings)
 
 
 def _one_model(flag: str, what: str, models: Sequence[LocalModel]) -> None:
