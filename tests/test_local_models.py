@@ -165,20 +165,20 @@ def test_stream_sorts_by_length_and_yields_each_batch_as_it_finishes(backends, p
     prompts = prompts_for(QWEN["7B"], problems, "ICL", "open")
     backend.batch_size = 3
     seen: list[list[int]] = []
-    real = backend.generate
+    real = backend.generate_batch
 
     def spy(batch):
         seen.append([prompts.index(p) for p in batch])
         return real(batch)
 
-    backend.generate = spy
+    backend.generate_batch = spy
     try:
         stream = backend.stream(prompts)
         first = [next(stream) for _ in range(3)]
         assert len(seen) == 1  # the first batch is yielded before the second is generated
         rest = list(stream)
     finally:
-        del backend.generate
+        del backend.generate_batch
         backend.batch_size = 1
     keys = [prompt_length(prompts[i]) for batch in seen for i in batch]
     assert keys == sorted(keys, reverse=True)

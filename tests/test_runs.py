@@ -14,7 +14,7 @@ import pytest
 from helpers import run_script
 
 from smmile.data import load_dataset_problems, resolve_source
-from smmile.models.base import Backend
+from smmile.models.base import Backend, batched
 from smmile.results.jsonl import read_jsonl
 from smmile.runner import RunConfig, run_model, select_problems
 from smmile.sharding import in_shard
@@ -252,12 +252,15 @@ def test_missing_local_dataset_gives_one_line(tmp_path):
 
 
 class FailingBackend(Backend):
-    def generate(self, prompts):
-        return [Response.failure("HTTP 503 from the server") for _ in prompts]
+    def stream(self, prompts):
+        return batched(prompts, lambda batch: [Response.failure("HTTP 503 from the server") for _ in batch])
 
 
 class ExplodingBackend(Backend):
-    def generate(self, prompts):
+    def stream(self, prompts):
+        return batched(prompts, self.explode)
+
+    def explode(self, batch):
         raise RuntimeError("CUDA out of memory")
 
 

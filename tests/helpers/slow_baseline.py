@@ -17,9 +17,9 @@ class SlowBaseline(BaselineBackend):
         super().__init__(kind)
         self.delay = delay
 
-    def generate(self, prompts):
+    def answer(self, prompt):
         time.sleep(self.delay)
-        return super().generate(prompts)
+        return super().answer(prompt)
 
 
 def main(argv=None) -> int:

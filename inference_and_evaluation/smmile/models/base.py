@@ -1,9 +1,9 @@
-"""The one interface every model implements: generate(prompts) -> responses."""
+"""The one interface every model implements: stream(prompts) -> (index, response) as each is known."""
 
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -26,29 +26,22 @@ class LoadedModel:
 
 
 class Backend(ABC):
-    """A model. Subclasses implement `generate`; `stream` may be overridden for concurrency."""
+    """A model. Subclasses implement `stream`; one that answers a batch at a time streams through
+    `batched`."""
 
     batch_size: int = 1
 
     @abstractmethod
-    def generate(self, prompts: Sequence[Prompt]) -> list[Response]:
-        """One response per prompt, in order. A prompt that fails is an error Response."""
-
     def stream(self, prompts: Sequence[Prompt]) -> Iterator[tuple[int, Response]]:
-        """Yield (index, response) as responses become known; batches of `batch_size`.
+        """Yield (index, response) for every prompt as responses become known. A prompt that fails
+        is an error Response."""
 
-        An exception from a batch becomes an error response for each of its prompts.
-        """
-        step = max(1, self.batch_size)
-        for start in range(0, len(prompts), step):
-            chunk = prompts[start : start + step]
-            try:
-                responses = self.generate(chunk)
-            except Exception as exc:  # recorded as data, retried by the next run
-                responses = [Response.failure(f"{type(exc).__name__}: {exc}") for _ in chunk]
-            if len(responses) != len(chunk):
-                responses = [Response.failure("backend returned a wrong number of responses") for _ in chunk]
-            yield from enumerate(responses, start)
+    def generate(self, prompts: Sequence[Prompt]) -> list[Response]:
+        """One response per prompt, in order (the stream, collected)."""
+        out: list[Response | None] = [None] * len(prompts)
+        for index, response in self.stream(prompts):
+            out[index] = response
+        return [r if r is not None else Response.failure("no response") for r in out]
 
     def describe(self) -> dict[str, Any]:
         """What the manifest records about this backend (no secrets)."""
@@ -64,3 +57,27 @@ class Backend(ABC):
 
     def close(self) -> None:
         """Release resources (GPU memory, clients)."""
+
+
+def batched(
+    prompts: Sequence[Prompt],
+    generate_batch: Callable[[Sequence[Prompt]], Sequence[Response]],
+    batch_size: int = 1,
+    order: Sequence[int] | None = None,
+) -> Iterator[tuple[int, Response]]:
+    """The stream of a backend that answers a batch at a time: `generate_batch` answers up to
+    `batch_size` prompts at once, taken in `order` (indices; default: as given), and each
+    (index, response) is yielded as its batch finishes. An exception from a batch becomes an error
+    response for each of its prompts (recorded as data, retried by the next run)."""
+    indices = list(range(len(prompts))) if order is None else list(order)
+    step = max(1, batch_size)
+    for start in range(0, len(indices), step):
+        chunk = indices[start : start + step]
+        batch = [prompts[i] for i in chunk]
+        try:
+            responses = list(generate_batch(batch))
+        except Exception as exc:
+            responses = [Response.failure(f"{type(exc).__name__}: {exc}") for _ in batch]
+        if len(responses) != len(batch):
+            responses = [Response.failure("backend returned a wrong number of responses") for _ in batch]
+        yield from zip(chunk, responses, strict=True)

@@ -32,7 +32,7 @@ import torch
 
 from smmile.errors import UserError
 from smmile.fingerprint import config_fingerprint, folder_fingerprint
-from smmile.models.base import Backend, LoadedModel
+from smmile.models.base import Backend, LoadedModel, batched
 from smmile.models.catalog import LocalModel, LocalSettings
 from smmile.prompts import render_mistral_instruct
 from smmile.types import Image, Prompt, Response, Text
@@ -222,7 +222,9 @@ class TransformersBackend(Backend):
 
     # --- generation -------------------------------------------------------------------------------
 
-    def generate(self, prompts: Sequence[Prompt]) -> list[Response]:
+    def generate_batch(self, prompts: Sequence[Prompt]) -> list[Response]:
+        """One response per prompt of a batch; a prompt the family cannot take, or a batch that
+        fails (e.g. out of memory), is an error response."""
         responses: list[Response | None] = [None] * len(prompts)
         runnable: list[int] = []
         for i, prompt in enumerate(prompts):
@@ -296,9 +298,7 @@ class TransformersBackend(Backend):
         fit in memory shows at once); each (index, response) is yielded as its batch finishes.
         An exception in a batch (e.g. out of memory) becomes error responses for that batch only."""
         order = sorted(range(len(prompts)), key=lambda i: prompt_length(prompts[i]), reverse=True)
-        for start in range(0, len(order), self.batch_size):
-            indices = order[start : start + self.batch_size]
-            yield from zip(indices, self.generate([prompts[i] for i in indices]), strict=True)
+        return batched(prompts, self.generate_batch, self.batch_size, order)
 
     # --- the rest ---------------------------------------------------------------------------------
 

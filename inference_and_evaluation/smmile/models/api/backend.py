@@ -140,12 +140,6 @@ class ApiBackend(Backend):
         if streak.refusal is not None:
             raise streak.refusal
 
-    def generate(self, prompts: Sequence[Prompt]) -> list[Response]:
-        out: list[Response | None] = [None] * len(prompts)
-        for index, response in self.stream(prompts):
-            out[index] = response
-        return [r if r is not None else Response.failure("no response") for r in out]
-
     def request_settings(self) -> dict[str, Any]:
         s = self.settings
         return {"temperature": s.temperature, "max_tokens": s.max_tokens}
