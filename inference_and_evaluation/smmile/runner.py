@@ -7,7 +7,6 @@ runs the problems of one shard into a file of its own.
 from __future__ import annotations
 
 import signal
-import sys
 import time
 from collections import Counter
 from collections.abc import Sequence
@@ -15,14 +14,13 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from tqdm import tqdm
-
 from smmile.ablations import Ablation, apply_ablation, example_label
 from smmile.data import LoadedDataset
 from smmile.data.validation import check_icl_examples
 from smmile.errors import raise_if_stop_requested
 from smmile.follow_up import with_follow_up
 from smmile.models.base import Backend, LoadedModel
+from smmile.progress import with_progress
 from smmile.prompts import Profile, build_prompt, get_profile, select_option
 from smmile.results.identity import RunIdentity, check_resume, dataset_content, shown_content
 from smmile.results.manifest import environment, read_manifest, scrub, utc_now, write_manifest
@@ -274,20 +272,13 @@ def run_model(config: RunConfig, dataset: LoadedDataset, backend: Backend) -> Ru
         write_manifest(config.manifest_path, manifest)
 
         t0 = time.perf_counter()
-        bar = tqdm(
-            total=len(prompts),
-            desc=config.key.stem,
-            unit="problem",
-            disable=not config.progress,
-            file=sys.stderr,
-        )
-        stream = iter(backend.stream([p for _, _, p, _ in prompts]))
+        responses = iter(backend.stream([p for _, _, p, _ in prompts]))
+        stream = with_progress(responses, len(prompts), config.key.stem, "problem", config.progress)
         try:
             for index, response in stream:
                 problem, shown, prompt, notes = prompts[index]
                 response = with_follow_up(backend, profile, prompt, response)  # text-only MCQA: F1
                 append(problem, shown, make_record(config, profile, shown, prompt, response, notes))
-                bar.update(1)
                 raise_if_stop_requested()
             raise_if_stop_requested()
         except KeyboardInterrupt as exc:  # SIGINT / SIGTERM: the manifest says the run was stopped
@@ -296,8 +287,7 @@ def run_model(config: RunConfig, dataset: LoadedDataset, backend: Backend) -> Ru
             write_manifest(config.manifest_path, manifest)
             raise
         finally:  # a failed write or a signal stops the requests in flight at once
-            getattr(stream, "close", lambda: None)()
-        bar.close()
+            stream.close()
         elapsed = time.perf_counter() - t0
         records = store.records
         notes = list(store.notes)

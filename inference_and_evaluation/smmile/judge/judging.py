@@ -16,16 +16,14 @@ as a number; the next run judges only what is missing.
 from __future__ import annotations
 
 import hashlib
-import sys
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from tqdm import tqdm
-
 from smmile.judge.cache import JudgeCache
 from smmile.models.base import Backend
 from smmile.models.registry import build
+from smmile.progress import with_progress
 from smmile.results.records import is_error
 from smmile.scoring import MISSING, as_text, evaluation_json
 from smmile.types import Message, Prompt, ResultRecord, Text
@@ -144,8 +142,9 @@ class Judge:
             Prompt(f"judge-{h[:16]}", (Message("user", (Text(t),)),), profile="judge", task_format="open")
             for h, t in todo
         ]
-        bar = tqdm(total=len(prompts), desc="judge", unit="prompt", disable=not progress, file=sys.stderr)
-        for index, response in self.backend.stream(prompts):
+        for index, response in with_progress(
+            self.backend.stream(prompts), len(prompts), "judge", "prompt", progress
+        ):
             h = todo[index][0]
             run.sent += 1
             if response.status != "ok" or response.text is None:
@@ -157,8 +156,6 @@ class Judge:
                 verdict = parse_verdict(response.text)
                 self.cache.store(self.backend_name, self.model, h, response.text, verdict_code(verdict))
                 run.verdicts[h] = verdict
-            bar.update(1)
-        bar.close()
         return run
 
 
