@@ -11,10 +11,12 @@ import sys
 from collections.abc import Sequence
 
 from smmile.errors import UserError
+from smmile.models.base import ModelSpec
 from smmile.models.baselines import BASELINES
 from smmile.models.registry import build
 from smmile.results.result_ids import check_result_id
-from utils import ModelSpec, add_name_arg, common_parser, run_models, run_script
+from smmile.runs import run_models
+from utils import add_name_arg, common_parser, run_script
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -18,9 +18,10 @@ import sys
 from collections.abc import Sequence
 
 from smmile.errors import UserError
-from smmile.models.catalog import IMAGE_TEXT_TO_TEXT, LocalModel, local_backends
+from smmile.models.catalog import IMAGE_TEXT_TO_TEXT, LocalModel, local_specs
 from smmile.results.result_ids import check_result_id, result_id
-from utils import ModelSpec, add_local_model_args, common_parser, redefault, run_models, run_script
+from smmile.runs import run_models
+from utils import add_local_model_args, common_parser, redefault, run_script
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -62,7 +63,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.protocol is None:  # unified, unless a paper profile is borrowed
         args.protocol = "paper" if args.profile else "unified"
     model = LocalModel(model_id, args.model, IMAGE_TEXT_TO_TEXT)
-    return run_models(args, [ModelSpec(*spec) for spec in local_backends(args, [model])])
+    return run_models(args, local_specs(args, [model]))
 
 
 if __name__ == "__main__":

@@ -10,15 +10,16 @@ from __future__ import annotations
 import sys
 from collections.abc import Sequence
 
-from smmile.models.catalog import LLAMA32_VISION, local_backends
-from utils import ModelSpec, add_local_model_args, common_parser, run_models, run_script
+from smmile.models.catalog import LLAMA32_VISION, local_specs
+from smmile.runs import run_models
+from utils import add_local_model_args, common_parser, run_script
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = common_parser(__doc__.split("\n\n")[0])
     add_local_model_args(parser)
     args = parser.parse_args(argv)
-    return run_models(args, [ModelSpec(*spec) for spec in local_backends(args, [LLAMA32_VISION])])
+    return run_models(args, local_specs(args, [LLAMA32_VISION]))
 
 
 if __name__ == "__main__":

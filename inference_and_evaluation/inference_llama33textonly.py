@@ -13,12 +13,14 @@ from __future__ import annotations
 import sys
 from collections.abc import Sequence
 
+from smmile.models.api.backend import ApiSettings
 from smmile.models.api.server_check import check_ollama, preflight_timeout
-from smmile.models.base import Backend
+from smmile.models.base import Backend, ModelSpec
 from smmile.models.ollama_backend import ollama_host
 from smmile.models.registry import build
 from smmile.results.result_ids import check_result_id
-from utils import ModelSpec, add_api_args, api_settings, common_parser, profile_for, run_models, run_script
+from smmile.runs import profile_for, run_models
+from utils import add_api_args, common_parser, run_script
 
 MODEL_ID = "llama33textonly"
 
@@ -41,7 +43,7 @@ def main(argv: Sequence[str] | None = None, task_format: str = "open") -> int:
     paper = args.protocol == "paper"
     temperature = args.temperature if args.temperature is not None else profile.temperature
     # the paper sent ollama no options
-    settings = api_settings(args, temperature, None if paper else profile.max_new_tokens)
+    settings = ApiSettings.from_args(args, temperature, None if paper else profile.max_new_tokens)
     host = ollama_host(args.ollama_host)
 
     def make_backend() -> Backend:  # one cheap request first: the server answers, the model is pulled

@@ -9,8 +9,9 @@ from __future__ import annotations
 import sys
 from collections.abc import Sequence
 
-from smmile.models.catalog import LLAVA_MODELS, local_backends, pick
-from utils import ModelSpec, add_local_model_args, add_models_arg, common_parser, run_models, run_script
+from smmile.models.catalog import LLAVA_MODELS, local_specs, pick
+from smmile.runs import run_models
+from utils import add_local_model_args, add_models_arg, common_parser, run_script
 
 
 def main(argv: Sequence[str] | None = None, task_format: str = "open") -> int:
@@ -19,7 +20,7 @@ def main(argv: Sequence[str] | None = None, task_format: str = "open") -> int:
     add_local_model_args(parser)
     args = parser.parse_args(argv)
     models = pick(LLAVA_MODELS, args.models)
-    return run_models(args, [ModelSpec(*spec) for spec in local_backends(args, models)])
+    return run_models(args, local_specs(args, models))
 
 
 if __name__ == "__main__":

@@ -12,8 +12,9 @@ from __future__ import annotations
 import sys
 from collections.abc import Sequence
 
-from smmile.models.catalog import LLAVAMED, local_backends
-from utils import ModelSpec, add_local_model_args, add_models_arg, common_parser, run_models, run_script
+from smmile.models.catalog import LLAVAMED, local_specs
+from smmile.runs import run_models
+from utils import add_local_model_args, add_models_arg, common_parser, run_script
 
 # the authors' README ran this script with --model_name llava_7b (their script ignored it)
 AUTHORS_README_NAMES = ("llava_7b",)
@@ -36,7 +37,7 @@ def main(argv: Sequence[str] | None = None, task_format: str = "open") -> int:
             "for LLaVA-1.5 7B run inference_llava.py --model_name llava_7b",
             file=sys.stderr,
         )
-    return run_models(args, [ModelSpec(*spec) for spec in local_backends(args, [LLAVAMED])])
+    return run_models(args, local_specs(args, [LLAVAMED]))
 
 
 if __name__ == "__main__":

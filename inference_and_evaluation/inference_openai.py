@@ -14,12 +14,14 @@ from __future__ import annotations
 import sys
 from collections.abc import Sequence
 
+from smmile.models.api.backend import ApiSettings
 from smmile.models.api.server_check import check_openai, preflight_timeout
-from smmile.models.base import Backend
+from smmile.models.base import Backend, ModelSpec
 from smmile.models.openai_backend import OpenAIService
 from smmile.models.registry import build
 from smmile.results.result_ids import check_result_id, result_id
-from utils import ModelSpec, add_api_args, api_settings, common_parser, profile_for, run_models, run_script
+from smmile.runs import profile_for, run_models
+from utils import add_api_args, common_parser, run_script
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -32,7 +34,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     service = OpenAIService.from_env(args.base_url)
     model_id = check_result_id(args.name) if args.name else result_id(args.model)
     profile = profile_for(args, model_id)
-    settings = api_settings(args, profile.temperature, profile.max_new_tokens)
+    settings = ApiSettings.from_args(args, profile.temperature, profile.max_new_tokens)
     options = dict(profile.request_options)
 
     def make_backend() -> Backend:

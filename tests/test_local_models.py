@@ -23,7 +23,7 @@ from smmile.models.catalog import (
     QWEN,
     LocalModel,
     LocalSettings,
-    local_backends,
+    local_specs,
     pick,
     set_visible_gpus,
 )
@@ -355,7 +355,7 @@ def test_gpu_devices_set_cuda_visible_devices(monkeypatch):
         set_visible_gpus("cuda:0")
 
 
-def test_local_backends_keep_the_result_id_for_a_model_path(tiny_checkpoints, monkeypatch):
+def test_local_specs_keep_the_result_id_for_a_model_path(tiny_checkpoints, monkeypatch):
     monkeypatch.delenv("CUDA_VISIBLE_DEVICES", raising=False)
     args = argparse.Namespace(
         model_path=str(tiny_checkpoints["qwen2_5_vl"]),
@@ -365,9 +365,9 @@ def test_local_backends_keep_the_result_id_for_a_model_path(tiny_checkpoints, mo
         max_new_tokens=4,
         hf_cache_dir=None,
     )
-    ((result_id, make, profile),) = local_backends(args, [QWEN["72B"]])
-    assert result_id == "qwen72B" and profile == "qwen72B"
-    backend = make()
+    (spec,) = local_specs(args, [QWEN["72B"]])
+    assert spec.model_id == "qwen72B" and spec.profile == "qwen72B"
+    backend = spec.make_backend()
     try:
         assert backend.describe()["model"] == "qwen72B" and backend.batch_size == 2
     finally:

@@ -285,6 +285,8 @@ def test_failures_are_error_records_never_answers(tmp_path, demo, backend):
 
 def test_max_error_rate_exit_status(tmp_path, demo, monkeypatch):
     import utils
+    from smmile.models.base import ModelSpec
+    from smmile.runs import EXIT_TOO_MANY_ERRORS, run_models
 
     args = utils.common_parser("t").parse_args(
         [
@@ -297,8 +299,8 @@ def test_max_error_rate_exit_status(tmp_path, demo, monkeypatch):
             "0.5",
         ]
     )
-    status = utils.run_models(args, [utils.ModelSpec("qwen7B", FailingBackend)])
-    assert status == utils.EXIT_TOO_MANY_ERRORS
+    status = run_models(args, [ModelSpec("qwen7B", FailingBackend)])
+    assert status == EXIT_TOO_MANY_ERRORS
     assert len(records(tmp_path / "results_demo" / "result_qwen7B_ICL_open.jsonl")) == len(demo.problems)
 
 

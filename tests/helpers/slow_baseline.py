@@ -8,8 +8,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "inference_and_evaluation"))
 
+from smmile.models.base import ModelSpec  # noqa: E402
 from smmile.models.baselines import BaselineBackend  # noqa: E402
-from utils import ModelSpec, common_parser, run_models, run_script  # noqa: E402
+from smmile.runs import run_models  # noqa: E402
+from utils import common_parser, run_script  # noqa: E402
 
 
 class SlowBaseline(BaselineBackend):

@@ -81,3 +81,13 @@ def batched(
         if len(responses) != len(batch):
             responses = [Response.failure("backend returned a wrong number of responses") for _ in batch]
         yield from zip(chunk, responses, strict=True)
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """A model a script can run: its result id, how to build its backend (built only when run) and
+    the paper profile it is prompted with (None: its result id's; --profile overrides either)."""
+
+    model_id: str
+    make_backend: Callable[[], Backend]
+    profile: str | None = None

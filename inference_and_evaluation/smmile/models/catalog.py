@@ -17,13 +17,11 @@ import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from smmile.errors import UserError
+from smmile.models.base import Backend, ModelSpec
 from smmile.models.registry import build
-
-if TYPE_CHECKING:
-    from smmile.models.base import Backend
 
 CALL_STYLES = ("chat", "mistral_inst")
 DTYPES = ("auto", "bfloat16", "float16", "float32")
@@ -220,11 +218,9 @@ def _one_model(flag: str, what: str, models: Sequence[LocalModel]) -> None:
         raise UserError(f"{flag} {what}, but {len(models)} are selected ({ids}); select one")
 
 
-def local_backends(
-    args: argparse.Namespace, models: Sequence[LocalModel]
-) -> list[tuple[str, Callable[[], Backend], str]]:
-    """(result id, backend factory, profile) for each selected model, after checking the
-    local-model flags.
+def local_specs(args: argparse.Namespace, models: Sequence[LocalModel]) -> list[ModelSpec]:
+    """What a script runs of each selected model (its result id, backend and paper profile), after
+    checking the local-model flags.
 
     `--model-path` names one model's folder and `--name` one result id, so each needs exactly
     one selected model; a `--name`d result keeps the paper profile of the model it runs.
@@ -241,7 +237,7 @@ def local_backends(
         check_result_id(name)
     set_visible_gpus(args.gpu_devices)
     settings = LocalSettings.from_args(args)
-    return [(name or m.result_id, backend_factory(m, settings), m.result_id) for m in models]
+    return [ModelSpec(name or m.result_id, backend_factory(m, settings), m.result_id) for m in models]
 
 
 __all__ = [
@@ -259,7 +255,7 @@ __all__ = [
     "LocalSettings",
     "backend_factory",
     "fill_llava_processor",
-    "local_backends",
+    "local_specs",
     "pick",
     "set_visible_gpus",
 ]

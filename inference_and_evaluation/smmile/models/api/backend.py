@@ -8,6 +8,7 @@ so a killed run loses only the requests in flight). Every request follows the on
 
 from __future__ import annotations
 
+import argparse
 import time
 from abc import abstractmethod
 from collections.abc import Iterator, Mapping, Sequence
@@ -36,6 +37,21 @@ class ApiSettings:
     def __post_init__(self) -> None:
         if self.concurrency < 1:
             raise UserError("--concurrency must be at least 1")
+
+    @classmethod
+    def from_args(
+        cls, args: argparse.Namespace, temperature: float | None, max_tokens: int | None
+    ) -> ApiSettings:
+        """The --concurrency, retry and timeout flags, and the sampling the profile (or the script)
+        asks for; None leaves a setting to the server."""
+        retry = RetryPolicy(
+            max_retries=args.max_retries,
+            read_timeout_s=args.timeout,
+            connect_timeout_s=args.connect_timeout,
+            total_timeout_s=args.total_timeout,
+            stop_after=args.stop_after,
+        )
+        return cls(concurrency=args.concurrency, temperature=temperature, max_tokens=max_tokens, retry=retry)
 
 
 class ApiBackend(Backend):
