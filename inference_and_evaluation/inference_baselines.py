@@ -29,7 +29,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     kinds = list(BASELINES) if "all" in args.baseline else list(dict.fromkeys(args.baseline))
     if args.name is not None and len(kinds) != 1:
         raise UserError(f"--name names one result, but {len(kinds)} baselines are selected; select one")
-    specs = [ModelSpec(kind, lambda kind=kind: build("baseline", kind), kind) for kind in kinds]
+    specs = [ModelSpec(kind, lambda _, kind=kind: build("baseline", kind), kind) for kind in kinds]
     if args.name is not None:
         specs = [ModelSpec(check_result_id(args.name), specs[0].make_backend, kinds[0])]
     return run_models(args, specs)

@@ -338,11 +338,16 @@ def load_reference_dataset(
         raise UserError(f"cannot read {purpose} from the dataset: {exc}") from None
 
 
-def api_settings(args: argparse.Namespace, temperature: float | None, max_tokens: int | None) -> ApiSettings:
-    """The request settings of the API flags (smmile's ApiSettings.from_args)."""
+def api_settings(
+    args: argparse.Namespace, temperature: float | None = None, max_tokens: int | None = None
+) -> ApiSettings:
+    """The request settings of the API flags (ApiSettings.from_args), as the judge's script asks for
+    them: with the server's sampling, which the judge's backend keeps (JUDGE_GENERATION)."""
     from smmile.models.api.backend import ApiSettings
 
-    return ApiSettings.from_args(args, temperature, max_tokens)
+    if temperature is not None or max_tokens is not None:
+        raise ValueError("sampling is a run's GenerationConfig, not a request setting")
+    return ApiSettings.from_args(args)
 
 
 def add_api_args(

@@ -13,6 +13,7 @@ from PIL import Image as PILImage
 
 from smmile.data import load_dataset_problems, resolve_source
 from smmile.errors import UserError
+from smmile.models.base import GenerationConfig
 from smmile.models.catalog import (
     FAMILIES,
     LLAMA32_VISION,
@@ -62,10 +63,9 @@ def backends(tiny_checkpoints):
 
     def get(model: LocalModel) -> TransformersBackend:
         if model.result_id not in loaded:
-            settings = LocalSettings(
-                model_path=str(tiny_checkpoints[model.family.name]), dtype="float32", max_new_tokens=8
-            )
-            loaded[model.result_id] = TransformersBackend(model, settings)
+            settings = LocalSettings(model_path=str(tiny_checkpoints[model.family.name]), dtype="float32")
+            generation = GenerationConfig(max_new_tokens=8)
+            loaded[model.result_id] = TransformersBackend(model, settings, generation)
         return loaded[model.result_id]
 
     return get
@@ -215,7 +215,9 @@ def test_too_many_images_is_an_error_response_never_a_truncation(tiny_checkpoint
     limited = LocalModel(
         "llama32_vision_90b", LLAMA32_VISION.hub_id, dataclasses.replace(LLAMA32_VISION.family, max_images=2)
     )
-    backend = TransformersBackend(limited, loaded.settings, loaded=(loaded.model, loaded.processor))
+    backend = TransformersBackend(
+        limited, loaded.settings, loaded.generation_config, loaded=(loaded.model, loaded.processor)
+    )
     prompts = prompts_for(LLAMA32_VISION, problems, "ICL", "open")
     zero_shot = prompts_for(LLAMA32_VISION, problems[:1], "0-shot", "open")[0]
     responses = backend.generate([prompts[0], zero_shot])
@@ -367,7 +369,7 @@ def test_local_specs_keep_the_result_id_for_a_model_path(tiny_checkpoints, monke
     )
     (spec,) = local_specs(args, [QWEN["72B"]])
     assert spec.model_id == "qwen72B" and spec.profile == "qwen72B"
-    backend = spec.make_backend()
+    backend = spec.make_backend(GenerationConfig(max_new_tokens=4))
     try:
         assert backend.describe()["model"] == "qwen72B" and backend.batch_size == 2
     finally:

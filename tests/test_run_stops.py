@@ -134,9 +134,7 @@ def test_the_streak_counts_only_refusals_in_a_row():
 
 
 def judge_backend(kind: str, server, concurrency: int = 2):
-    settings = ApiSettings(
-        concurrency=concurrency, temperature=None, max_tokens=None, retry=RetryPolicy(backoff_initial_s=0.01)
-    )
+    settings = ApiSettings(concurrency=concurrency, retry=RetryPolicy(backoff_initial_s=0.01))
     url = server.url + ("/v1" if kind == "openai" else "")
     return make_judge_backend(kind, "llama3.3", url, settings)
 

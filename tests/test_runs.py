@@ -299,7 +299,7 @@ def test_max_error_rate_exit_status(tmp_path, demo, monkeypatch):
             "0.5",
         ]
     )
-    status = run_models(args, [ModelSpec("qwen7B", FailingBackend)])
+    status = run_models(args, [ModelSpec("qwen7B", lambda _: FailingBackend())])
     assert status == EXIT_TOO_MANY_ERRORS
     assert len(records(tmp_path / "results_demo" / "result_qwen7B_ICL_open.jsonl")) == len(demo.problems)
 

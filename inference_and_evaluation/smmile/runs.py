@@ -114,9 +114,11 @@ def load_dataset_for(args: argparse.Namespace) -> LoadedDataset:
 
 
 def config_for(
-    args: argparse.Namespace, model: str, dataset: LoadedDataset, profile: str | None = None, **extra: Any
+    args: argparse.Namespace, spec: ModelSpec, dataset: LoadedDataset, profile: Profile, **extra: Any
 ) -> RunConfig:
-    """The run of `model` the flags ask for (refused in one line where they do not add up)."""
+    """The run of `spec` the flags ask for, prompted with `profile` (refused in one line where the
+    flags do not add up); its generation settings are the profile's, as the script changes them."""
+    from smmile.models.base import GenerationConfig
     from smmile.runner import RunConfig
     from smmile.sharding import parse_shard, shard_from_env
 
@@ -125,17 +127,16 @@ def config_for(
     if not 0.0 <= args.max_error_rate <= 1.0:
         raise UserError("--max-error-rate must lie between 0 and 1")
     shard = parse_shard(args.shard) if args.shard else shard_from_env()
-    check_profile_name(getattr(args, "profile", None))
     ablation = ablation_for(args)
     return RunConfig(
-        model=model,
+        model=spec.model_id,
         inference_mode=args.inference_mode,
         task_format=args.task_format,
         output_dir=output_dir_for(args.output_dir, args.dataset),
         dataset_id=dataset.dataset_id,
         seed=args.seed,
         protocol=args.protocol,
-        profile=getattr(args, "profile", None) or profile,
+        profile=getattr(args, "profile", None) or spec.profile,
         limit=args.limit,
         shard=shard,
         max_error_rate=args.max_error_rate,
@@ -143,6 +144,8 @@ def config_for(
         progress=args.progress,
         ablation=ablation,
         extra=extra,
+        prompting=profile,
+        generation=GenerationConfig.of(profile, **spec.generation),
     )
 
 
@@ -164,14 +167,18 @@ def run_models(args: argparse.Namespace, models: Sequence[ModelSpec], **extra: A
     from smmile.io import writable_folder
     from smmile.runner import check_before_loading, problems_to_run, run_model
 
+    profiles = [profile_for(args, spec.profile or spec.model_id) for spec in models]  # once per run
+    for spec, profile in zip(models, profiles, strict=True):
+        if spec.check_profile is not None:
+            spec.check_profile(profile)
     dataset = load_dataset_for(args)
     status = 0
-    for spec in models:
-        config = config_for(args, spec.model_id, dataset, spec.profile, **extra)
+    for spec, profile in zip(models, profiles, strict=True):
+        config = config_for(args, spec, dataset, profile, **extra)
         problems_to_run(config, dataset)  # refused here, before a model is loaded or a request sent
         writable_folder(config.output_dir)
         check_before_loading(config, dataset)
-        backend = spec.make_backend()
+        backend = spec.make_backend(config.generation)
         try:
             summary = run_model(config, dataset, backend)
         except KeyboardInterrupt as exc:  # name the file that keeps what was written

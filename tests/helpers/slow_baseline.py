@@ -29,7 +29,7 @@ def main(argv=None) -> int:
     parser.add_argument("--baseline", default="majority")
     parser.add_argument("--delay", type=float, default=0.3)
     args = parser.parse_args(argv)
-    return run_models(args, [ModelSpec(args.baseline, lambda: SlowBaseline(args.baseline, args.delay))])
+    return run_models(args, [ModelSpec(args.baseline, lambda _: SlowBaseline(args.baseline, args.delay))])
 
 
 if __name__ == "__main__":

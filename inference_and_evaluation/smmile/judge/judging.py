@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from smmile.judge.cache import JudgeCache
-from smmile.models.base import Backend
+from smmile.models.base import Backend, GenerationConfig
 from smmile.models.registry import build
 from smmile.progress import with_progress
 from smmile.results.records import is_error
@@ -47,6 +47,7 @@ PANDAS_NA_STRINGS: frozenset[str] = frozenset(
      "N/A", "NA", "NULL", "NaN", "None", "n/a", "nan", "null"}
 )  # fmt: skip
 JUDGE_BACKENDS = ("ollama", "openai")
+JUDGE_GENERATION = GenerationConfig(temperature=None, max_new_tokens=None)  # as the paper: the server's
 DEFAULT_JUDGE_MODEL = "llama3.3"
 
 
@@ -218,13 +219,14 @@ def incomplete_evaluation(
 
 
 def make_judge_backend(kind: str, model: str, base_url: str | None, settings: ApiSettings) -> Backend:
-    """The judge's backend: ollama (`base_url` = its host) or any OpenAI-compatible server."""
+    """The judge's backend: ollama (`base_url` = its host) or any OpenAI-compatible server, asked
+    with the server's sampling (JUDGE_GENERATION)."""
     if kind == "ollama":
-        return build("ollama", model, host=base_url, settings=settings)
+        return build("ollama", model, base_url, settings, JUDGE_GENERATION)
     if kind == "openai":
         from smmile.models.openai_backend import OpenAIService
 
-        return build("openai", model, OpenAIService.from_env(base_url), settings)
+        return build("openai", model, OpenAIService.from_env(base_url), settings, JUDGE_GENERATION)
     raise ValueError(f"unknown judge backend {kind!r}; expected one of {', '.join(JUDGE_BACKENDS)}")
 
 

@@ -1,13 +1,43 @@
-"""The one interface every model implements: stream(prompts) -> (index, response) as each is known."""
+"""The one interface every model implements: stream(prompts) -> (index, response) as each is known;
+how a run asks it to answer (GenerationConfig); and a model as a script declares it (ModelSpec)."""
 
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
-from typing import Any
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
 from smmile.types import Prompt, Response
+
+if TYPE_CHECKING:
+    from smmile.prompts import Profile
+
+
+@dataclass(frozen=True)
+class GenerationConfig:
+    """How a run asks its model to answer: resolved once per run, from the profile and what the
+    script changes in it, carried by the run's config and handed to the backend.
+
+    temperature: None sends none (the server's default: sampling on); local models decode greedily.
+    max_new_tokens: the most new tokens (None: no limit sent). request_options: extra fields an
+    OpenAI-compatible request carries (GPT-4o's paper `logprobs`). min_new_tokens: benchmarks only.
+    """
+
+    temperature: float | None = 0.0
+    max_new_tokens: int | None = 512
+    request_options: tuple[tuple[str, object], ...] = ()
+    min_new_tokens: int | None = None
+
+    @classmethod
+    def of(cls, profile: Profile, **changes: Any) -> GenerationConfig:
+        """The profile's settings, with `changes` (a script's flags) applied."""
+        settings = {
+            "temperature": profile.temperature,
+            "max_new_tokens": profile.max_new_tokens,
+            "request_options": profile.request_options,
+        }
+        return cls(**{**settings, **changes})
 
 
 @dataclass(frozen=True)
@@ -85,9 +115,17 @@ def batched(
 
 @dataclass(frozen=True)
 class ModelSpec:
-    """A model a script can run: its result id, how to build its backend (built only when run) and
-    the paper profile it is prompted with (None: its result id's; --profile overrides either)."""
+    """A model a script can run.
+
+    model_id: its result id. make_backend: builds its backend for the run's generation settings
+    (only when the run starts). profile: the paper profile it is prompted with (None: its result
+    id's; --profile overrides either). generation: what the script changes in the profile's
+    generation settings (e.g. --max-new-tokens). check_profile: refuses, before anything is loaded,
+    a profile this model cannot be prompted with.
+    """
 
     model_id: str
-    make_backend: Callable[[], Backend]
+    make_backend: Callable[[GenerationConfig], Backend]
     profile: str | None = None
+    generation: Mapping[str, Any] = field(default_factory=dict)
+    check_profile: Callable[[Profile], None] | None = None

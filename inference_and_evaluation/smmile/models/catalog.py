@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from smmile.errors import UserError
-from smmile.models.base import Backend, ModelSpec
+from smmile.models.base import Backend, GenerationConfig, ModelSpec
 from smmile.models.registry import build
 
 CALL_STYLES = ("chat", "mistral_inst")
@@ -162,21 +162,20 @@ def pick(catalog: Mapping[str, LocalModel], names: Sequence[str]) -> list[LocalM
 
 @dataclass(frozen=True)
 class LocalSettings:
-    """How the backend loads and runs a model (the local-model flags).
+    """How the backend loads and runs a model (the local-model flags; how it generates is the
+    run's GenerationConfig).
 
     dtype "auto": the family's paper dtype on CUDA, float32 on CPU (half precision on CPU is
     slow and, for float16, poorly supported). attn_implementation "auto": flash-attention 2 when
     installed (CUDA, half precision), else the library's default. revision: the hub revision
     (branch, tag or commit). trust_remote_code: run code shipped with the checkpoint (off unless
-    asked for). min_new_tokens is for benchmarks only.
+    asked for).
     """
 
     model_path: str | None = None
     dtype: str = "auto"
     batch_size: int = 1
-    max_new_tokens: int = 512
     cache_dir: str | None = None
-    min_new_tokens: int | None = None
     attn_implementation: str = "auto"
     revision: str | None = None
     trust_remote_code: bool = False
@@ -187,7 +186,6 @@ class LocalSettings:
             model_path=args.model_path,
             dtype=args.dtype,
             batch_size=args.batch_size,
-            max_new_tokens=args.max_new_tokens,
             cache_dir=getattr(args, "hf_cache_dir", None),
             attn_implementation=getattr(args, "attn_implementation", "auto"),
             revision=getattr(args, "revision", None),
@@ -207,9 +205,9 @@ def set_visible_gpus(devices: str | None) -> None:
     os.environ["CUDA_VISIBLE_DEVICES"] = devices.replace(" ", "")
 
 
-def backend_factory(model: LocalModel, settings: LocalSettings) -> Callable[[], Backend]:
+def backend_factory(model: LocalModel, settings: LocalSettings) -> Callable[[GenerationConfig], Backend]:
     """A callable that builds the model's backend (importing torch and transformers only then)."""
-    return lambda: build("transformers", model, settings)
+    return lambda generation: build("transformers", model, settings, generation)
 
 
 def _one_model(flag: str, what: str, models: Sequence[LocalModel]) -> None:
@@ -237,7 +235,10 @@ def local_specs(args: argparse.Namespace, models: Sequence[LocalModel]) -> list[
         check_result_id(name)
     set_visible_gpus(args.gpu_devices)
     settings = LocalSettings.from_args(args)
-    return [ModelSpec(name or m.result_id, backend_factory(m, settings), m.result_id) for m in models]
+    generation = {"max_new_tokens": args.max_new_tokens}
+    return [
+        ModelSpec(name or m.result_id, backend_factory(m, settings), m.result_id, generation) for m in models
+    ]
 
 
 __all__ = [

@@ -20,18 +20,17 @@ from smmile.models.api.concurrency import stream_concurrently
 from smmile.models.api.errors import error_text
 from smmile.models.api.images import NO_LIMITS, ImageEncoder, ImageLimits, prompt_images
 from smmile.models.api.retry import FailureStreak, RetryPolicy
-from smmile.models.base import Backend, LoadedModel
+from smmile.models.base import Backend, GenerationConfig, LoadedModel
 from smmile.redaction import redact
 from smmile.types import Prompt, Response
 
 
 @dataclass(frozen=True)
 class ApiSettings:
-    """Request settings every API backend takes (from the command line)."""
+    """How every API backend sends its requests (from the command line); what it asks for is the
+    run's GenerationConfig."""
 
     concurrency: int = 8
-    temperature: float | None = 0.0  # None: not sent (the server's default)
-    max_tokens: int | None = 512  # None: not sent
     retry: RetryPolicy = field(default_factory=RetryPolicy)  # retries, timeouts, the stop rule
 
     def __post_init__(self) -> None:
@@ -39,11 +38,8 @@ class ApiSettings:
             raise UserError("--concurrency must be at least 1")
 
     @classmethod
-    def from_args(
-        cls, args: argparse.Namespace, temperature: float | None, max_tokens: int | None
-    ) -> ApiSettings:
-        """The --concurrency, retry and timeout flags, and the sampling the profile (or the script)
-        asks for; None leaves a setting to the server."""
+    def from_args(cls, args: argparse.Namespace) -> ApiSettings:
+        """The --concurrency, retry and timeout flags."""
         retry = RetryPolicy(
             max_retries=args.max_retries,
             read_timeout_s=args.timeout,
@@ -51,7 +47,7 @@ class ApiSettings:
             total_timeout_s=args.total_timeout,
             stop_after=args.stop_after,
         )
-        return cls(concurrency=args.concurrency, temperature=temperature, max_tokens=max_tokens, retry=retry)
+        return cls(concurrency=args.concurrency, retry=retry)
 
 
 class ApiBackend(Backend):
@@ -65,9 +61,16 @@ class ApiBackend(Backend):
     limits: ImageLimits = NO_LIMITS
     sdk_retries = True
 
-    def __init__(self, model: str, settings: ApiSettings | None = None, secrets: Sequence[str] = ()):
+    def __init__(
+        self,
+        model: str,
+        settings: ApiSettings | None = None,
+        secrets: Sequence[str] = (),
+        generation: GenerationConfig | None = None,
+    ):
         self.model = model
         self.settings = settings or ApiSettings()
+        self.generation_config = generation or GenerationConfig()
         self.secrets = tuple(s for s in secrets if s)
         self.images = ImageEncoder(self.limits)
         self.batch_size = self.settings.concurrency
@@ -157,8 +160,8 @@ class ApiBackend(Backend):
             raise streak.refusal
 
     def request_settings(self) -> dict[str, Any]:
-        s = self.settings
-        return {"temperature": s.temperature, "max_tokens": s.max_tokens}
+        g = self.generation_config
+        return {"temperature": g.temperature, "max_tokens": g.max_new_tokens}
 
     def loaded(self) -> LoadedModel:
         return LoadedModel(source=f"{self.provider} {self.model}")
@@ -178,11 +181,11 @@ class ApiBackend(Backend):
         }
 
 
-def sampling(settings: ApiSettings) -> Mapping[str, Any]:
-    """The sampling settings to send: those that are set."""
+def sampling(generation: GenerationConfig) -> Mapping[str, Any]:
+    """The sampling settings to send (OpenAI's names): those that are set."""
     out: dict[str, Any] = {}
-    if settings.temperature is not None:
-        out["temperature"] = settings.temperature
-    if settings.max_tokens is not None:
-        out["max_tokens"] = settings.max_tokens
+    if generation.temperature is not None:
+        out["temperature"] = generation.temperature
+    if generation.max_new_tokens is not None:
+        out["max_tokens"] = generation.max_new_tokens
     return out
