@@ -5,6 +5,7 @@ What a run does with the flags lives in the library (smmile.runs)."""
 from __future__ import annotations
 
 import argparse
+import functools
 import os
 import signal
 import sys
@@ -14,8 +15,9 @@ from typing import TYPE_CHECKING
 
 from smmile.ablations import ICL_ORDERS, IRRELEVANT_FROM, KEEP, POSITIONS
 from smmile.errors import Interrupted, UserError, clear_stop_request, request_stop
-from smmile.models.catalog import ATTN_IMPLEMENTATIONS, DTYPES
+from smmile.models.catalog import ATTN_IMPLEMENTATIONS, DTYPES, LocalModel, ModelChoice, local_specs
 from smmile.redaction import redact
+from smmile.runs import note, run_models
 from smmile.types import MODES, TASK_FORMATS
 
 if TYPE_CHECKING:  # what a run needs is imported when it starts, so evaluation scripts stay light
@@ -440,6 +442,38 @@ def add_models_arg(
         default=default,
         help=help,
     )
+
+
+def family_script(
+    doc: str, models: LocalModel | ModelChoice, module: str, task_format: str = "open"
+) -> Callable[..., int]:
+    """The main() of a local-model script, declared by its docstring (the first paragraph is its
+    --help description) and its family's models: one, or a --models choice. It runs at once when
+    `module` is "__main__" (the script is run, not imported)."""
+
+    def main(argv: Sequence[str] | None = None, task_format: str = task_format) -> int:
+        parser = common_parser(doc.split("\n\n")[0], task_format=task_format)
+        if isinstance(models, ModelChoice):
+            add_models_arg(parser, models.choices, list(models.default), models.help)
+        add_local_model_args(parser)
+        args = parser.parse_args(argv)
+        chosen, notes = models.pick(args.models) if isinstance(models, ModelChoice) else ([models], [])
+        for line in notes:
+            note(line)
+        return run_models(args, local_specs(args, chosen))
+
+    if module == "__main__":
+        sys.exit(run_script(main))
+    return main
+
+
+def mcqa_script(main: Callable[..., int], module: str) -> Callable[..., int]:
+    """The main() of one of the authors' *_mcqa.py names: `main` with --task_format mcqa by default
+    (every flag of its script applies). It runs at once when `module` is "__main__"."""
+    mcqa_main = functools.partial(main, task_format="mcqa")
+    if module == "__main__":
+        sys.exit(run_script(mcqa_main))
+    return mcqa_main
 
 
 def add_local_model_args(parser: argparse.ArgumentParser) -> None:

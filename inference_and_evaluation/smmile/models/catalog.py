@@ -15,7 +15,7 @@ import argparse
 import os
 import re
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -156,8 +156,30 @@ LLAVAMED = LocalModel("llavamed", "chaoyinshe/llava-med-v1.5-mistral-7b-hf", LLA
 def pick(catalog: Mapping[str, LocalModel], names: Sequence[str]) -> list[LocalModel]:
     """The models named (catalog keys, or "all"), in the catalog's order, each once."""
     if "all" in names:
-        return list(catalog.values())
-    return [catalog[name] for name in dict.fromkeys(names)]
+        return list(dict.fromkeys(catalog.values()))
+    return list(dict.fromkeys(catalog[name] for name in names))
+
+
+@dataclass(frozen=True)
+class ModelChoice:
+    """The --models flag of a family script: the names it takes (the keys of `models`, and "all"
+    when `offer_all`), the default choice and its help; `notes`: a line to print when a name is
+    chosen (e.g. a name the authors' README gave another script's model)."""
+
+    models: Mapping[str, LocalModel]
+    default: tuple[str, ...]
+    help: str
+    offer_all: bool = True
+    notes: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def choices(self) -> list[str]:
+        return [*self.models, "all"] if self.offer_all else list(self.models)
+
+    def pick(self, names: Sequence[str]) -> tuple[list[LocalModel], list[str]]:
+        """The models chosen, and the notes their names call for."""
+        notes = [self.notes[name] for name in dict.fromkeys(names) if name in self.notes]
+        return pick(self.models, names), notes
 
 
 @dataclass(frozen=True)
@@ -254,6 +276,7 @@ __all__ = [
     "Family",
     "LocalModel",
     "LocalSettings",
+    "ModelChoice",
     "backend_factory",
     "fill_llava_processor",
     "local_specs",
