@@ -476,6 +476,30 @@ def mcqa_script(main: Callable[..., int], module: str) -> Callable[..., int]:
     return mcqa_main
 
 
+def add_checkpoint_args(parser: argparse.ArgumentParser) -> None:
+    """Which checkpoint inference_hf.py runs: a hub id (and revision) or a folder, and its result id."""
+    parser.add_argument(
+        "--model",
+        "--model_name",
+        "--model-name",
+        dest="model",
+        default=None,
+        metavar="HUB_ID",
+        help="the checkpoint's hub id, e.g. OWNER/NAME (with --model-path: recorded as its origin)",
+    )
+    parser.add_argument("--revision", default=None, help="hub branch, tag or commit of --model")
+    parser.add_argument(
+        "--name", default=None, help="result id (file names); default: the last part of --model"
+    )
+    parser.add_argument(
+        "--trust-remote-code",
+        "--trust_remote_code",
+        dest="trust_remote_code",
+        action="store_true",
+        help="run the Python code a checkpoint ships (only for checkpoints you trust)",
+    )
+
+
 def add_local_model_args(parser: argparse.ArgumentParser) -> None:
     """The flags of the scripts that run a model locally through transformers."""
 

@@ -22,6 +22,7 @@ from typing import Any
 from smmile.errors import UserError
 from smmile.models.base import Backend, GenerationConfig, ModelSpec
 from smmile.models.registry import build
+from smmile.results.result_ids import check_result_id, result_id
 
 CALL_STYLES = ("chat", "mistral_inst")
 DTYPES = ("auto", "bfloat16", "float16", "float32")
@@ -160,6 +161,24 @@ def pick(catalog: Mapping[str, LocalModel], names: Sequence[str]) -> list[LocalM
     return list(dict.fromkeys(catalog[name] for name in names))
 
 
+def any_checkpoint(
+    hub_id: str | None, model_path: str | None, revision: str | None, name: str | None
+) -> LocalModel:
+    """The image-text-to-text checkpoint inference_hf.py runs: from the hub (`hub_id`, at
+    `revision`) or a folder, under the result id `name` (default: the last part of the hub id)."""
+    if hub_id is None and model_path is None:
+        raise UserError("name the checkpoint: --model OWNER/NAME (hub) or --model-path DIR (local folder)")
+    if revision is not None and hub_id is None:
+        raise UserError("--revision needs --model (a hub id); a --model-path folder has no revisions")
+    if name is not None:
+        model_id = check_result_id(name)
+    elif hub_id is not None:
+        model_id = result_id(hub_id)
+    else:
+        raise UserError("--model-path needs --name (the result id its files are named after)")
+    return LocalModel(model_id, hub_id, IMAGE_TEXT_TO_TEXT)
+
+
 @dataclass(frozen=True)
 class ModelChoice:
     """The --models flag of a family script: the names it takes (the keys of `models`, and "all"
@@ -251,8 +270,6 @@ def local_specs(args: argparse.Namespace, models: Sequence[LocalModel]) -> list[
             raise UserError(f"--model-path {args.model_path}: no such folder")
     name = getattr(args, "name", None)
     if name is not None:
-        from smmile.results.result_ids import check_result_id
-
         _one_model("--name", "names one result", models)
         check_result_id(name)
     set_visible_gpus(args.gpu_devices)
@@ -274,6 +291,7 @@ __all__ = [
     "MEDVLM_R1",
     "QWEN",
     "Family",
+    "any_checkpoint",
     "LocalModel",
     "LocalSettings",
     "ModelChoice",
