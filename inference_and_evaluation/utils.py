@@ -375,43 +375,41 @@ def add_api_args(
         return parse
 
     policy = RetryPolicy()
-    seconds = at_least(0.001, float)
+    count, positive, seconds = at_least(0, int), at_least(1, int), at_least(0.001, float)
     g = parser.add_argument_group("API requests")
-    g.add_argument("--concurrency", type=at_least(1, int), default=8, help="requests in flight at once")
-    g.add_argument(
-        "--max-retries",
-        "--max_retries",
-        dest="max_retries",
-        type=at_least(0, int),
-        default=policy.max_retries,
-        help="retries of a request that failed with 408/409/429/5xx, a timeout, a dropped connection or "
-        "a reply that does not parse (exponential backoff with jitter; retry-after honoured)",
-    )
-    for flags, default, help in (
-        (("--timeout",), policy.read_timeout_s, "seconds to wait for the reply to one attempt"),
+    for flags, parse, default, help in (
+        (("--concurrency",), positive, 8, "requests in flight at once"),
+        (
+            ("--max-retries", "--max_retries"),
+            count,
+            policy.max_retries,
+            "retries of a request that failed with 408/409/429/5xx, a timeout, a dropped connection or "
+            "a reply that does not parse (exponential backoff with jitter; retry-after honoured)",
+        ),
+        (("--timeout",), seconds, policy.read_timeout_s, "seconds to wait for the reply to one attempt"),
         (
             ("--connect-timeout", "--connect_timeout"),
+            seconds,
             policy.connect_timeout_s,
             "seconds to wait for a connection to the server",
         ),
         (
             ("--total-timeout", "--total_timeout"),
+            seconds,
             policy.total_timeout_s,
             "seconds one request may take in all, every attempt and wait included; then it is an error record",
         ),
+        (
+            ("--stop-after", "--stop_after"),
+            positive,
+            policy.stop_after,
+            "stop the run after this many requests in a row failed for authentication (401/403), "
+            "not found (404) or no reply (records kept)",
+        ),
     ):
         g.add_argument(
-            *flags, dest=flags[-1].lstrip("-").replace("-", "_"), type=seconds, default=default, help=help
+            *flags, dest=flags[0].lstrip("-").replace("-", "_"), type=parse, default=default, help=help
         )
-    g.add_argument(
-        "--stop-after",
-        "--stop_after",
-        dest="stop_after",
-        type=at_least(1, int),
-        default=policy.stop_after,
-        help="stop the run after this many requests in a row failed for authentication (401/403), "
-        "not found (404) or no reply (records kept)",
-    )
     if base_url_flags:
         g.add_argument(*base_url_flags, dest="base_url", default=None, help=base_url_help)
 
