@@ -72,6 +72,18 @@ class RunConfig:
         return out
 
     @property
+    def names(self) -> dict[str, Any]:
+        """What names the run, as each record and the run identity carry it (beside its dataset)."""
+        return {
+            "model": self.model,
+            "inference_mode": self.inference_mode,
+            "task_format": self.task_format,
+            "protocol": self.protocol,
+            "profile": self.prompting.name,
+            "seed": self.seed,
+        }
+
+    @property
     def key(self) -> ResultKey:
         return ResultKey(self.model, self.inference_mode, self.task_format, self.ablation.tag())
 
@@ -164,13 +176,8 @@ def make_record(
         final_question=shown.query.question,
         true_answer=shown.query.answer,
         full_response=response.text,
-        model=config.model,
-        inference_mode=config.inference_mode,
-        task_format=config.task_format,
+        **config.names,
         dataset=config.dataset_id,
-        protocol=config.protocol,
-        profile=config.prompting.name,
-        seed=config.seed,
         ablation={**ablation, **(notes or {})} if ablation else None,
         examples_seen=[example_label(shown, t) for t in shown.examples],
         metadata=context_metadata(shown),
@@ -198,13 +205,8 @@ def run_identity(config: RunConfig, dataset: LoadedDataset, backend: Backend | N
     come from the (loaded) backend, and are left unknown without one."""
     loaded = backend.loaded() if backend is not None else LoadedModel()
     return RunIdentity(
-        model=config.model,
-        inference_mode=config.inference_mode,
-        task_format=config.task_format,
+        **config.names,
         dataset_id=config.dataset_id,
-        protocol=config.protocol,
-        profile=config.prompting.name,
-        seed=config.seed,
         ablation=config.ablation.describe(),
         model_source=loaded.source,
         model_revision=loaded.revision,
