@@ -89,6 +89,21 @@ class _HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
         return super()._get_help_string(action)
 
 
+def at_least(low: int | float, kind: type, noun: str = "a number") -> Callable[[str], int | float]:
+    """A flag's type: a `kind` number of at least `low` (else one line naming the flag)."""
+
+    def parse(text: str) -> int | float:
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not {noun}") from None
+        if value < low:
+            raise argparse.ArgumentTypeError(f"must be at least {low}")
+        return value
+
+    return parse
+
+
 def script_parser(description: str) -> argparse.ArgumentParser:
     return _Parser(description=description, formatter_class=_HelpFormatter)
 
@@ -362,18 +377,6 @@ def add_api_args(
     Their defaults are the RetryPolicy's (smmile/models/api/retry.py)."""
     from smmile.models.api.retry import RetryPolicy
 
-    def at_least(low: int | float, kind: type):
-        def parse(text: str):
-            try:
-                value = kind(text)
-            except ValueError:
-                raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
-            if value < low:
-                raise argparse.ArgumentTypeError(f"must be at least {low}")
-            return value
-
-        return parse
-
     policy = RetryPolicy()
     count, positive, seconds = at_least(0, int), at_least(1, int), at_least(0.001, float)
     g = parser.add_argument_group("API requests")
@@ -442,38 +445,6 @@ def add_models_arg(
     )
 
 
-def family_script(
-    doc: str, models: LocalModel | ModelChoice, module: str, task_format: str = "open"
-) -> Callable[..., int]:
-    """The main() of a local-model script, declared by its docstring (the first paragraph is its
-    --help description) and its family's models: one, or a --models choice. It runs at once when
-    `module` is "__main__" (the script is run, not imported)."""
-
-    def main(argv: Sequence[str] | None = None, task_format: str = task_format) -> int:
-        parser = common_parser(doc.split("\n\n")[0], task_format=task_format)
-        if isinstance(models, ModelChoice):
-            add_models_arg(parser, models.choices, list(models.default), models.help)
-        add_local_model_args(parser)
-        args = parser.parse_args(argv)
-        chosen, notes = models.pick(args.models) if isinstance(models, ModelChoice) else ([models], [])
-        for line in notes:
-            note(line)
-        return run_models(args, local_specs(args, chosen))
-
-    if module == "__main__":
-        sys.exit(run_script(main))
-    return main
-
-
-def mcqa_script(main: Callable[..., int], module: str) -> Callable[..., int]:
-    """The main() of one of the authors' *_mcqa.py names: `main` with --task_format mcqa by default
-    (every flag of its script applies). It runs at once when `module` is "__main__"."""
-    mcqa_main = functools.partial(main, task_format="mcqa")
-    if module == "__main__":
-        sys.exit(run_script(mcqa_main))
-    return mcqa_main
-
-
 def add_checkpoint_args(parser: argparse.ArgumentParser) -> None:
     """Which checkpoint inference_hf.py runs: a hub id (and revision) or a folder, and its result id."""
     parser.add_argument(
@@ -501,15 +472,7 @@ def add_checkpoint_args(parser: argparse.ArgumentParser) -> None:
 def add_local_model_args(parser: argparse.ArgumentParser) -> None:
     """The flags of the scripts that run a model locally through transformers."""
 
-    def positive(text: str) -> int:
-        try:
-            value = int(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-        if value < 1:
-            raise argparse.ArgumentTypeError("must be at least 1")
-        return value
-
+    positive = at_least(1, int, "a whole number")
     g = parser.add_argument_group("local model (transformers)")
     add_name_arg(g, "the selected model's id (its paper profile is kept unless --profile)")
     g.add_argument(
@@ -559,3 +522,35 @@ def add_local_model_args(parser: argparse.ArgumentParser) -> None:
         default="auto",
         help="auto: flash_attention_2 when flash-attn is installed (GPU, half precision), else sdpa",
     )
+
+
+def family_script(
+    doc: str, models: LocalModel | ModelChoice, module: str, task_format: str = "open"
+) -> Callable[..., int]:
+    """The main() of a local-model script, declared by its docstring (the first paragraph is its
+    --help description) and its family's models: one, or a --models choice. It runs at once when
+    `module` is "__main__" (the script is run, not imported)."""
+
+    def main(argv: Sequence[str] | None = None, task_format: str = task_format) -> int:
+        parser = common_parser(doc.split("\n\n")[0], task_format=task_format)
+        if isinstance(models, ModelChoice):
+            add_models_arg(parser, models.choices, list(models.default), models.help)
+        add_local_model_args(parser)
+        args = parser.parse_args(argv)
+        chosen, notes = models.pick(args.models) if isinstance(models, ModelChoice) else ([models], [])
+        for line in notes:
+            note(line)
+        return run_models(args, local_specs(args, chosen))
+
+    if module == "__main__":
+        sys.exit(run_script(main))
+    return main
+
+
+def mcqa_script(main: Callable[..., int], module: str) -> Callable[..., int]:
+    """The main() of one of the authors' *_mcqa.py names: `main` with --task_format mcqa by default
+    (every flag of its script applies). It runs at once when `module` is "__main__"."""
+    mcqa_main = functools.partial(main, task_format="mcqa")
+    if module == "__main__":
+        sys.exit(run_script(mcqa_main))
+    return mcqa_main
