@@ -35,8 +35,8 @@ from loopback.process import ServerProcess  # noqa: E402
 
 from smmile.data import LoadedDataset  # noqa: E402
 from smmile.judge.cache import JudgeCache  # noqa: E402
-from smmile.judge.judging import Judge, judge_texts  # noqa: E402
-from smmile.models.api.common import ApiSettings  # noqa: E402
+from smmile.judge.judging import JUDGE_GENERATION, Judge, judge_texts  # noqa: E402
+from smmile.models.api.backend import ApiSettings  # noqa: E402
 from smmile.models.ollama_backend import OllamaBackend  # noqa: E402
 from smmile.models.openai_backend import OpenAIBackend, OpenAIService  # noqa: E402
 from smmile.results.reader import load_results  # noqa: E402
@@ -107,8 +107,7 @@ def generation(
 def judging(folder: Path, url: str, concurrency: int) -> tuple[float, int, dict]:
     results, _ = load_results(folder)
     texts = judge_texts(results)
-    settings = ApiSettings(concurrency, temperature=None, max_tokens=None)
-    backend = OllamaBackend("llama3.3", url, settings)
+    backend = OllamaBackend("llama3.3", url, ApiSettings(concurrency), JUDGE_GENERATION)
     with JudgeCache.in_folder(folder) as cache:
         start = time.perf_counter()
         run = Judge(backend, "ollama", "llama3.3", cache).judge_all(texts)

@@ -30,6 +30,7 @@ sys.path[:0] = [str(ROOT / "inference_and_evaluation"), str(ROOT / "tests")]
 import torch  # noqa: E402
 
 from smmile.data import load_dataset_problems, resolve_source  # noqa: E402
+from smmile.models.base import GenerationConfig  # noqa: E402
 from smmile.models.catalog import (  # noqa: E402
     FAMILIES,
     LLAMA32_VISION,
@@ -107,10 +108,9 @@ def tiny_backend(family: str, folder: Path, new_tokens: int) -> TransformersBack
     from tiny_checkpoints import build_checkpoint
 
     build_checkpoint(family, folder)
-    settings = LocalSettings(
-        model_path=str(folder), dtype="float32", max_new_tokens=new_tokens, min_new_tokens=new_tokens
-    )
-    return TransformersBackend(MODEL_OF_FAMILY[family], settings)
+    settings = LocalSettings(model_path=str(folder), dtype="float32")
+    generation = GenerationConfig(max_new_tokens=new_tokens, min_new_tokens=new_tokens)
+    return TransformersBackend(MODEL_OF_FAMILY[family], settings, generation)
 
 
 def qwen7b_backend(new_tokens: int, device: str = "cuda") -> TransformersBackend:
@@ -163,8 +163,9 @@ def qwen7b_backend(new_tokens: int, device: str = "cuda") -> TransformersBackend
         video_processor=Qwen2VLVideoProcessor(),
         chat_template=QWEN_TEMPLATE,
     )
-    settings = LocalSettings(dtype="bfloat16", max_new_tokens=new_tokens, min_new_tokens=new_tokens)
-    backend = TransformersBackend(QWEN["7B"], settings, loaded=(model, processor))
+    settings = LocalSettings(dtype="bfloat16")
+    generation = GenerationConfig(max_new_tokens=new_tokens, min_new_tokens=new_tokens)
+    backend = TransformersBackend(QWEN["7B"], settings, generation, loaded=(model, processor))
     backend.attn_implementation = attn
     return backend
 

@@ -37,6 +37,7 @@ from smmile.judge.judging import (
     judge_texts,
     make_judge_backend,
 )
+from smmile.models.api.backend import ApiSettings
 from smmile.models.api.server_check import check_judge_server
 from smmile.present.tables import comparison_table
 from smmile.results.evaluations import incomplete_reason, is_complete, merged, read_evaluations
@@ -44,7 +45,7 @@ from smmile.results.naming import JUDGE_CACHE, JUDGE_SUFFIX, MODEL_COMPARISON_LL
 from smmile.results.outputs import JudgeInfo
 from smmile.results.reader import load_results
 from smmile.types import MODES
-from utils import add_api_args, api_settings, run_script, script_parser
+from utils import add_api_args, run_script, script_parser
 
 
 def saved_evaluations(folder: Path, models: Sequence[str] | None, mode: str | None) -> list[dict[str, Any]]:
@@ -124,7 +125,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
 
     # The paper's judge ran with the server's default sampling: no temperature, no token limit.
-    settings = api_settings(args, temperature=None, max_tokens=None)  # the judge: the server's sampling
+    settings = ApiSettings.from_args(args)  # the judge's sampling is the server's (JUDGE_GENERATION)
     backend = make_judge_backend(args.judge_backend, args.judge_model, args.base_url, settings)
 
     def preflight(n: int) -> None:

@@ -12,9 +12,13 @@ from __future__ import annotations
 import sys
 from collections.abc import Sequence
 
-from smmile.models.anthropic_backend import AnthropicBackend, anthropic_key, check_profile_roles
-from smmile.models.api.common import check_result_id, result_id
-from utils import ModelSpec, add_api_args, api_settings, common_parser, profile_for, run_models, run_script
+from smmile.models.anthropic_backend import anthropic_key, check_profile_roles
+from smmile.models.api.backend import ApiSettings
+from smmile.models.base import ModelSpec
+from smmile.models.registry import build
+from smmile.results.result_ids import check_result_id, result_id
+from smmile.runs import run_models
+from utils import add_api_args, common_parser, run_script
 
 DEFAULT_MODEL = "claude-3-7-sonnet-20250219"
 
@@ -28,10 +32,12 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     key = anthropic_key()
     model_id = check_result_id(args.name) if args.name else result_id(args.model, strip_date=True)
-    profile = profile_for(args, model_id)
-    check_profile_roles(profile.icl_answer_role, model_id)
-    settings = api_settings(args, profile.temperature, profile.max_new_tokens)
-    spec = ModelSpec(model_id, lambda: AnthropicBackend(args.model, key, settings, base_url=args.base_url))
+    settings = ApiSettings.from_args(args)
+    spec = ModelSpec(
+        model_id,
+        lambda generation: build("anthropic", args.model, key, settings, generation, args.base_url),
+        check_profile=lambda profile: check_profile_roles(profile.icl_answer_role, model_id),
+    )
     return run_models(args, [spec], api_model=args.model)
 
 

@@ -11,9 +11,12 @@ import sys
 from collections.abc import Sequence
 
 from smmile.errors import UserError
-from smmile.models.api.common import check_result_id
-from smmile.models.baselines import BASELINES, BaselineBackend
-from utils import ModelSpec, add_name_arg, common_parser, run_models, run_script
+from smmile.models.base import ModelSpec
+from smmile.models.baselines import BASELINES
+from smmile.models.registry import build
+from smmile.results.result_ids import check_result_id
+from smmile.runs import run_models
+from utils import add_name_arg, common_parser, run_script
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -26,7 +29,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     kinds = list(BASELINES) if "all" in args.baseline else list(dict.fromkeys(args.baseline))
     if args.name is not None and len(kinds) != 1:
         raise UserError(f"--name names one result, but {len(kinds)} baselines are selected; select one")
-    specs = [ModelSpec(kind, lambda kind=kind: BaselineBackend(kind), kind) for kind in kinds]
+    specs = [ModelSpec(kind, lambda _, kind=kind: build("baseline", kind), kind) for kind in kinds]
     if args.name is not None:
         specs = [ModelSpec(check_result_id(args.name), specs[0].make_backend, kinds[0])]
     return run_models(args, specs)

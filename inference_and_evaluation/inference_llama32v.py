@@ -5,21 +5,7 @@ Spread over the visible GPUs with device_map=auto (about 180 GB in bfloat16): e.
     python inference_llama32v.py --inference_mode ICL --task_format open
 """
 
-from __future__ import annotations
+from smmile.models.catalog import LLAMA32_VISION
+from utils import family_script
 
-import sys
-from collections.abc import Sequence
-
-from smmile.models.catalog import LLAMA32_VISION, local_backends
-from utils import ModelSpec, add_local_model_args, common_parser, run_models, run_script
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    parser = common_parser(__doc__.split("\n\n")[0])
-    add_local_model_args(parser)
-    args = parser.parse_args(argv)
-    return run_models(args, [ModelSpec(*spec) for spec in local_backends(args, [LLAMA32_VISION])])
-
-
-if __name__ == "__main__":
-    sys.exit(run_script(main))
+main = family_script(__doc__, LLAMA32_VISION, __name__)

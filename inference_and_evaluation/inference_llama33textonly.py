@@ -13,10 +13,14 @@ from __future__ import annotations
 import sys
 from collections.abc import Sequence
 
-from smmile.models.api.common import check_result_id
+from smmile.models.api.backend import ApiSettings
 from smmile.models.api.server_check import check_ollama, preflight_timeout
-from smmile.models.ollama_backend import OllamaBackend, ollama_host
-from utils import ModelSpec, add_api_args, api_settings, common_parser, profile_for, run_models, run_script
+from smmile.models.base import Backend, GenerationConfig, ModelSpec
+from smmile.models.ollama_backend import ollama_host
+from smmile.models.registry import build
+from smmile.results.result_ids import check_result_id
+from smmile.runs import run_models
+from utils import add_api_args, common_parser, run_script
 
 MODEL_ID = "llama33textonly"
 
@@ -35,20 +39,22 @@ def main(argv: Sequence[str] | None = None, task_format: str = "open") -> int:
     args = parser.parse_args(argv)
 
     model_id = check_result_id(args.name)
-    profile = profile_for(args, model_id)
-    paper = args.protocol == "paper"
-    temperature = args.temperature if args.temperature is not None else profile.temperature
-    # the paper sent ollama no options
-    settings = api_settings(args, temperature, None if paper else profile.max_new_tokens)
+    changes: dict[str, object] = {}  # to the profile's generation settings
+    if args.temperature is not None:
+        changes["temperature"] = args.temperature
+    if args.protocol == "paper":  # the paper sent ollama no options
+        changes["max_new_tokens"] = None
+    settings = ApiSettings.from_args(args)
     host = ollama_host(args.ollama_host)
 
-    def make_backend() -> OllamaBackend:  # one cheap request first: the server answers, the model is pulled
+    def make_backend(generation: GenerationConfig) -> Backend:
+        # one cheap request first: the server answers, the model is pulled
         check_ollama(
             args.model, host, preflight_timeout(args.timeout), role="ollama server", flag="--ollama-host"
         )
-        return OllamaBackend(args.model, host, settings)
+        return build("ollama", args.model, host, settings, generation)
 
-    spec = ModelSpec(model_id, make_backend)
+    spec = ModelSpec(model_id, make_backend, generation=changes)
     return run_models(args, [spec], api_model=args.model)
 
 

@@ -4,23 +4,8 @@ LLaVA-OneVision 0.5B/7B, open and MCQA (`--task_format`), in the same environmen
     python inference_llava.py --model_name llava_7b --inference_mode ICL --task_format mcqa
 """
 
-from __future__ import annotations
+from smmile.models.catalog import LLAVA_MODELS, ModelChoice
+from utils import family_script
 
-import sys
-from collections.abc import Sequence
-
-from smmile.models.catalog import LLAVA_MODELS, local_backends, pick
-from utils import ModelSpec, add_local_model_args, add_models_arg, common_parser, run_models, run_script
-
-
-def main(argv: Sequence[str] | None = None, task_format: str = "open") -> int:
-    parser = common_parser(__doc__.split("\n\n")[0], task_format=task_format)
-    add_models_arg(parser, [*LLAVA_MODELS, "all"], ["llava_7b"], "which LLaVA model(s) to run")
-    add_local_model_args(parser)
-    args = parser.parse_args(argv)
-    models = pick(LLAVA_MODELS, args.models)
-    return run_models(args, [ModelSpec(*spec) for spec in local_backends(args, models)])
-
-
-if __name__ == "__main__":
-    sys.exit(run_script(main))
+MODELS = ModelChoice(LLAVA_MODELS, ("llava_7b",), "which LLaVA model(s) to run")
+main = family_script(__doc__, MODELS, __name__)

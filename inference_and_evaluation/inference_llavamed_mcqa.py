@@ -4,19 +4,8 @@ name of the authors' MCQA script; every flag of inference_llavamed.py applies).
     python inference_llavamed_mcqa.py --inference_mode ICL --task_format mcqa --dataset augmented
 """
 
-from __future__ import annotations
-
-import sys
-from collections.abc import Sequence
-
 import inference_llavamed
 
-from utils import run_script
+from utils import mcqa_script
 
-
-def main(argv: Sequence[str] | None = None) -> int:
-    return inference_llavamed.main(argv, task_format="mcqa")
-
-
-if __name__ == "__main__":
-    sys.exit(run_script(main))
+main = mcqa_script(inference_llavamed.main, __name__)

@@ -3,21 +3,7 @@
 python inference_medgemma.py --inference_mode ICL --task_format open
 """
 
-from __future__ import annotations
+from smmile.models.catalog import MEDGEMMA
+from utils import family_script
 
-import sys
-from collections.abc import Sequence
-
-from smmile.models.catalog import MEDGEMMA, local_backends
-from utils import ModelSpec, add_local_model_args, common_parser, run_models, run_script
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    parser = common_parser(__doc__.split("\n\n")[0])
-    add_local_model_args(parser)
-    args = parser.parse_args(argv)
-    return run_models(args, [ModelSpec(*spec) for spec in local_backends(args, [MEDGEMMA])])
-
-
-if __name__ == "__main__":
-    sys.exit(run_script(main))
+main = family_script(__doc__, MEDGEMMA, __name__)

@@ -14,10 +14,14 @@ from __future__ import annotations
 import sys
 from collections.abc import Sequence
 
-from smmile.models.api.common import check_result_id, result_id
+from smmile.models.api.backend import ApiSettings
 from smmile.models.api.server_check import check_openai, preflight_timeout
-from smmile.models.openai_backend import OpenAIBackend, OpenAIService
-from utils import ModelSpec, add_api_args, api_settings, common_parser, profile_for, run_models, run_script
+from smmile.models.base import Backend, GenerationConfig, ModelSpec
+from smmile.models.openai_backend import OpenAIService
+from smmile.models.registry import build
+from smmile.results.result_ids import check_result_id, result_id
+from smmile.runs import run_models
+from utils import add_api_args, common_parser, run_script
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -29,14 +33,12 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     service = OpenAIService.from_env(args.base_url)
     model_id = check_result_id(args.name) if args.name else result_id(args.model)
-    profile = profile_for(args, model_id)
-    settings = api_settings(args, profile.temperature, profile.max_new_tokens)
-    options = dict(profile.request_options)
+    settings = ApiSettings.from_args(args)
 
-    def make_backend() -> OpenAIBackend:
+    def make_backend(generation: GenerationConfig) -> Backend:
         if args.base_url:  # one cheap request first: a dead or key-refusing server stops here
             check_openai(args.base_url, preflight_timeout(args.timeout), role="server", flag="--base-url")
-        return OpenAIBackend(args.model, service, settings, request_options=options)
+        return build("openai", args.model, service, settings, generation)
 
     spec = ModelSpec(model_id, make_backend)
     return run_models(args, [spec], api_model=args.model, service=service.kind)

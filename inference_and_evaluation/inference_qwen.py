@@ -4,23 +4,8 @@ python inference_qwen.py --models 7B --inference_mode ICL --task_format open
 python inference_qwen.py --models 72B --gpu-devices 0,1,2,3 --batch-size 4
 """
 
-from __future__ import annotations
+from smmile.models.catalog import QWEN, ModelChoice
+from utils import family_script
 
-import sys
-from collections.abc import Sequence
-
-from smmile.models.catalog import QWEN, local_backends, pick
-from utils import ModelSpec, add_local_model_args, add_models_arg, common_parser, run_models, run_script
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    parser = common_parser(__doc__.split("\n\n")[0])
-    add_models_arg(parser, [*QWEN, "all"], ["all"], "which Qwen2.5-VL sizes to run")
-    add_local_model_args(parser)
-    args = parser.parse_args(argv)
-    models = pick(QWEN, args.models)
-    return run_models(args, [ModelSpec(*spec) for spec in local_backends(args, models)])
-
-
-if __name__ == "__main__":
-    sys.exit(run_script(main))
+SIZES = ModelChoice(QWEN, ("all",), "which Qwen2.5-VL sizes to run")
+main = family_script(__doc__, SIZES, __name__)

@@ -1,33 +1,28 @@
-"""Command-line plumbing shared by every script: the common flags, the run loop, the main() wrapper."""
+"""Command-line plumbing shared by every script: the flag groups and the main() wrapper.
+
+What a run does with the flags lives in the library (smmile.runs)."""
 
 from __future__ import annotations
 
 import argparse
+import functools
 import os
 import signal
 import sys
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
-from pathlib import Path
 from typing import TYPE_CHECKING
 
-from smmile.ablations import ICL_ORDERS, IRRELEVANT_FROM, KEEP, POSITIONS, Ablation
+from smmile.ablations import ICL_ORDERS, IRRELEVANT_FROM, KEEP, POSITIONS
 from smmile.errors import Interrupted, UserError, clear_stop_request, request_stop
-from smmile.models.catalog import ATTN_IMPLEMENTATIONS, DTYPES
+from smmile.models.catalog import ATTN_IMPLEMENTATIONS, DTYPES, LocalModel, ModelChoice, local_specs
 from smmile.redaction import redact
+from smmile.runs import note, run_models
 from smmile.types import MODES, TASK_FORMATS
 
-if TYPE_CHECKING:  # the run machinery is imported when a run starts, so evaluation scripts stay light
-    from smmile.data import LoadedDataset
-    from smmile.models.api.common import ApiSettings
-    from smmile.models.base import Backend
-    from smmile.prompts import Profile
-    from smmile.results.reader import Result
-    from smmile.runner import RunConfig, RunSummary
+if TYPE_CHECKING:  # what a run needs is imported when it starts, so evaluation scripts stay light
+    pass
 
 EXIT_USER_ERROR = 2
-EXIT_TOO_MANY_ERRORS = 3
-COMMON_ERROR_CHARS = 240  # the most common error, as the summary line quotes it
 
 
 _STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
@@ -89,6 +84,21 @@ class _HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
         if switch or action.default in (None, argparse.SUPPRESS) or "default" in text.lower():
             return text
         return super()._get_help_string(action)
+
+
+def at_least(low: int | float, kind: type, noun: str = "a number") -> Callable[[str], int | float]:
+    """A flag's type: a `kind` number of at least `low` (else one line naming the flag)."""
+
+    def parse(text: str) -> int | float:
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not {noun}") from None
+        if value < low:
+            raise argparse.ArgumentTypeError(f"must be at least {low}")
+        return value
+
+    return parse
 
 
 def script_parser(description: str) -> argparse.ArgumentParser:
@@ -237,37 +247,6 @@ def add_ablation_args(p: argparse.ArgumentParser) -> None:
     )
 
 
-def ablation_for(args: argparse.Namespace) -> Ablation:
-    ablation = Ablation(
-        icl_order=getattr(args, "icl_order", "given"),
-        num_icl=getattr(args, "num_icl", None),
-        num_icl_keep=getattr(args, "num_icl_keep", "last"),
-        irrelevant=getattr(args, "irrelevant", 0),
-        irrelevant_position=getattr(args, "irrelevant_position", "end"),
-        irrelevant_from=getattr(args, "irrelevant_from", "speciality"),
-    )
-    if ablation.active and args.inference_mode != "ICL":
-        raise UserError(
-            f"{ablation.tag()}: ablations change the in-context examples; they need --inference_mode ICL"
-        )
-    return ablation
-
-
-def check_profile_name(name: str | None) -> None:
-    from smmile.prompts import PAPER_PROFILES
-
-    if name is not None and name not in PAPER_PROFILES:
-        raise UserError(f"--profile {name!r}: no such paper profile; choose from {', '.join(PAPER_PROFILES)}")
-
-
-def profile_for(args: argparse.Namespace, model_id: str) -> Profile:
-    """The profile a run of `model_id` is prompted with (`--profile` and `--protocol` applied)."""
-    from smmile.prompts import get_profile
-
-    check_profile_name(getattr(args, "profile", None))
-    return get_profile(getattr(args, "profile", None) or model_id, args.protocol)
-
-
 def add_dataset_args(p: argparse.ArgumentParser, default: str | None, help: str) -> None:
     """Where the problems come from: the hub, a local copy or the demo (and missing images)."""
     p.add_argument("--dataset", choices=["smmile", "augmented", "demo"], default=default, help=help)
@@ -337,174 +316,6 @@ def add_figure_args(p: argparse.ArgumentParser, what: str) -> None:
     p.add_argument("--no-figures", dest="figures", action="store_false", help="draw no figures")
 
 
-def output_dir_for(output_dir: str, dataset: str) -> Path:
-    """SMMILE++ results go to <dir>_augmented and the demo's to <dir>_demo, as the seed's layout."""
-    base = Path(output_dir)
-    suffix = {"augmented": "_augmented", "demo": "_demo"}.get(dataset, "")
-    return base.with_name(base.name + suffix) if suffix else base
-
-
-def load_dataset_for(args: argparse.Namespace) -> LoadedDataset:
-    """The problems of a run. With HF_HUB_OFFLINE=1 no image is fetched: the image folder has them
-    (prepare_data.py fills it on a machine with internet)."""
-    from smmile.data.fetch import FETCH_BUDGET_S
-    from smmile.data.images import cache_name
-    from smmile.data.loading import hub_offline, load_dataset_problems, resolve_source
-
-    source = resolve_source(args.dataset, args.dataset_id, args.dataset_path)
-    image_dir = Path(args.image_dir) if args.image_dir else None
-    offline = hub_offline()
-    dataset = load_dataset_problems(
-        source,
-        image_dir=image_dir,
-        hf_cache_dir=args.hf_cache_dir,
-        fetch_missing=not offline,
-        fetch_budget=getattr(args, "image_fetch_budget", FETCH_BUDGET_S),
-    )
-    for note in dataset.image_notes:
-        print(note, file=sys.stderr)
-    if dataset.skipped:
-        what = (
-            "Run prepare_data.py where there is internet, or download these" if offline else "Download these"
-        )
-        print(
-            f"{len(dataset.skipped)} problem(s) skipped: images missing. {what} into "
-            f"{args.image_dir} (each under the name shown, or named after the URL's last segment when no "
-            "other image URL ends the same) and re-run:",
-            file=sys.stderr,
-        )
-        for pid, urls in sorted(dataset.skipped.items()):
-            for url in urls:
-                why = dataset.missing_images.get(url)
-                name = f" -> {cache_name(url)}" if "://" in url else ""
-                print(f"  {pid}: {url}{name}" + (f" ({why})" if why else ""), file=sys.stderr)
-    return dataset
-
-
-def read_results_folder(
-    folder: Path, verb: str, models: Sequence[str] | None = None, inference_mode: str | None = None
-) -> list[Result]:
-    """The readable results of a folder (notes about the rest printed), all of one dataset
-    (`smmile.results.folder.read_results_folder`, its notes printed)."""
-    from smmile.results.folder import read_results_folder as read
-
-    found = read(folder, verb, models, inference_mode)
-    for line in found.notes:
-        print(line, file=sys.stderr)
-    return found.checked()
-
-
-def load_reference_dataset(
-    args: argparse.Namespace, purpose: str, dataset: str | None = None, dataset_path: str | None = None
-) -> LoadedDataset | None:
-    """The dataset an analysis script reads `purpose` from (see smmile.data.reference)."""
-    from smmile.data.reference import load_reference_dataset as load
-
-    return load(args, purpose, dataset, dataset_path)
-
-
-def config_for(
-    args: argparse.Namespace, model: str, dataset: LoadedDataset, profile: str | None = None, **extra
-) -> RunConfig:
-    from smmile.runner import RunConfig
-    from smmile.sharding import parse_shard, shard_from_env
-
-    if args.limit is not None and args.limit < 1:
-        raise UserError("--limit must be at least 1")
-    if not 0.0 <= args.max_error_rate <= 1.0:
-        raise UserError("--max-error-rate must lie between 0 and 1")
-    shard = parse_shard(args.shard) if args.shard else shard_from_env()
-    check_profile_name(getattr(args, "profile", None))
-    ablation = ablation_for(args)
-    return RunConfig(
-        model=model,
-        inference_mode=args.inference_mode,
-        task_format=args.task_format,
-        output_dir=output_dir_for(args.output_dir, args.dataset),
-        dataset_id=dataset.dataset_id,
-        seed=args.seed,
-        protocol=args.protocol,
-        profile=getattr(args, "profile", None) or profile,
-        limit=args.limit,
-        shard=shard,
-        max_error_rate=args.max_error_rate,
-        resume=args.resume,
-        progress=args.progress,
-        ablation=ablation,
-        extra=extra,
-    )
-
-
-@dataclass(frozen=True)
-class ModelSpec:
-    """A model a script can run: its result id, how to build its backend (built only when run) and
-    the paper profile it is prompted with (None: its result id's; --profile overrides either)."""
-
-    model_id: str
-    make_backend: Callable[[], Backend]
-    profile: str | None = None
-
-
-def report(summary: RunSummary) -> str:
-    line = (
-        f"{summary.path}: {summary.ok} ok, {summary.errors} error(s) of {summary.selected} problems "
-        f"({summary.attempted} run now, {summary.already_done} already done) in {summary.elapsed_seconds:.1f} s"
-    )
-    if summary.common_error:
-        count, message = summary.common_error
-        short = message if len(message) <= COMMON_ERROR_CHARS else message[: COMMON_ERROR_CHARS - 3] + "..."
-        line += f"; {summary.errors} errors, most common ({count}): {redact(short)}"
-    return "\n".join([*summary.notes, line])
-
-
-def run_models(args: argparse.Namespace, models: Sequence[ModelSpec], **extra) -> int:
-    """Run each model on the dataset; exit 3 if a model's error share passed --max-error-rate."""
-    from smmile.io import writable_folder
-    from smmile.runner import check_before_loading, problems_to_run, run_model
-
-    dataset = load_dataset_for(args)
-    status = 0
-    for spec in models:
-        config = config_for(args, spec.model_id, dataset, spec.profile, **extra)
-        problems_to_run(config, dataset)  # refused here, before a model is loaded or a request sent
-        writable_folder(config.output_dir)
-        check_before_loading(config, dataset)
-        backend = spec.make_backend()
-        try:
-            summary = run_model(config, dataset, backend)
-        except KeyboardInterrupt as exc:  # name the file that keeps what was written
-            raise Interrupted(getattr(exc, "signum", signal.SIGINT), config.result_path) from None
-        finally:
-            backend.close()
-        print(report(summary))
-        if summary.error_rate > config.max_error_rate:
-            print(
-                f"error: {summary.errors}/{summary.selected} problems failed for {spec.model_id} "
-                f"(more than --max-error-rate {config.max_error_rate}); re-run to retry them",
-                file=sys.stderr,
-            )
-            status = EXIT_TOO_MANY_ERRORS
-    return status
-
-
-def api_settings(args: argparse.Namespace, temperature: float | None, max_tokens: int | None) -> ApiSettings:
-    """The request settings of an API script: the --concurrency, retry and timeout flags and the
-    sampling the profile (or the script) asks for; None leaves a setting to the server."""
-    from smmile.models.api.common import ApiSettings
-    from smmile.models.api.retry import RetryPolicy
-
-    retry = RetryPolicy(
-        max_retries=args.max_retries,
-        read_timeout_s=args.timeout,
-        connect_timeout_s=args.connect_timeout,
-        total_timeout_s=args.total_timeout,
-        stop_after=args.stop_after,
-    )
-    return ApiSettings(
-        concurrency=args.concurrency, temperature=temperature, max_tokens=max_tokens, retry=retry
-    )
-
-
 def add_api_args(
     parser: argparse.ArgumentParser,
     base_url_flags: Sequence[str] = ("--base-url",),
@@ -515,56 +326,42 @@ def add_api_args(
     Their defaults are the RetryPolicy's (smmile/models/api/retry.py)."""
     from smmile.models.api.retry import RetryPolicy
 
-    def at_least(low: int | float, kind: type):
-        def parse(text: str):
-            try:
-                value = kind(text)
-            except ValueError:
-                raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
-            if value < low:
-                raise argparse.ArgumentTypeError(f"must be at least {low}")
-            return value
-
-        return parse
-
     policy = RetryPolicy()
-    seconds = at_least(0.001, float)
+    count, positive, seconds = at_least(0, int), at_least(1, int), at_least(0.001, float)
     g = parser.add_argument_group("API requests")
-    g.add_argument("--concurrency", type=at_least(1, int), default=8, help="requests in flight at once")
-    g.add_argument(
-        "--max-retries",
-        "--max_retries",
-        dest="max_retries",
-        type=at_least(0, int),
-        default=policy.max_retries,
-        help="retries of a request that failed with 408/409/429/5xx, a timeout, a dropped connection or "
-        "a reply that does not parse (exponential backoff with jitter; retry-after honoured)",
-    )
-    for flags, default, help in (
-        (("--timeout",), policy.read_timeout_s, "seconds to wait for the reply to one attempt"),
+    for flags, parse, default, help in (
+        (("--concurrency",), positive, 8, "requests in flight at once"),
+        (
+            ("--max-retries", "--max_retries"),
+            count,
+            policy.max_retries,
+            "retries of a request that failed with 408/409/429/5xx, a timeout, a dropped connection or "
+            "a reply that does not parse (exponential backoff with jitter; retry-after honoured)",
+        ),
+        (("--timeout",), seconds, policy.read_timeout_s, "seconds to wait for the reply to one attempt"),
         (
             ("--connect-timeout", "--connect_timeout"),
+            seconds,
             policy.connect_timeout_s,
             "seconds to wait for a connection to the server",
         ),
         (
             ("--total-timeout", "--total_timeout"),
+            seconds,
             policy.total_timeout_s,
             "seconds one request may take in all, every attempt and wait included; then it is an error record",
         ),
+        (
+            ("--stop-after", "--stop_after"),
+            positive,
+            policy.stop_after,
+            "stop the run after this many requests in a row failed for authentication (401/403), "
+            "not found (404) or no reply (records kept)",
+        ),
     ):
         g.add_argument(
-            *flags, dest=flags[-1].lstrip("-").replace("-", "_"), type=seconds, default=default, help=help
+            *flags, dest=flags[0].lstrip("-").replace("-", "_"), type=parse, default=default, help=help
         )
-    g.add_argument(
-        "--stop-after",
-        "--stop_after",
-        dest="stop_after",
-        type=at_least(1, int),
-        default=policy.stop_after,
-        help="stop the run after this many requests in a row failed for authentication (401/403), "
-        "not found (404) or no reply (records kept)",
-    )
     if base_url_flags:
         g.add_argument(*base_url_flags, dest="base_url", default=None, help=base_url_help)
 
@@ -597,18 +394,34 @@ def add_models_arg(
     )
 
 
+def add_checkpoint_args(parser: argparse.ArgumentParser) -> None:
+    """Which checkpoint inference_hf.py runs: a hub id (and revision) or a folder, and its result id."""
+    parser.add_argument(
+        "--model",
+        "--model_name",
+        "--model-name",
+        dest="model",
+        default=None,
+        metavar="HUB_ID",
+        help="the checkpoint's hub id, e.g. OWNER/NAME (with --model-path: recorded as its origin)",
+    )
+    parser.add_argument("--revision", default=None, help="hub branch, tag or commit of --model")
+    parser.add_argument(
+        "--name", default=None, help="result id (file names); default: the last part of --model"
+    )
+    parser.add_argument(
+        "--trust-remote-code",
+        "--trust_remote_code",
+        dest="trust_remote_code",
+        action="store_true",
+        help="run the Python code a checkpoint ships (only for checkpoints you trust)",
+    )
+
+
 def add_local_model_args(parser: argparse.ArgumentParser) -> None:
     """The flags of the scripts that run a model locally through transformers."""
 
-    def positive(text: str) -> int:
-        try:
-            value = int(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-        if value < 1:
-            raise argparse.ArgumentTypeError("must be at least 1")
-        return value
-
+    positive = at_least(1, int, "a whole number")
     g = parser.add_argument_group("local model (transformers)")
     add_name_arg(g, "the selected model's id (its paper profile is kept unless --profile)")
     g.add_argument(
@@ -658,3 +471,35 @@ def add_local_model_args(parser: argparse.ArgumentParser) -> None:
         default="auto",
         help="auto: flash_attention_2 when flash-attn is installed (GPU, half precision), else sdpa",
     )
+
+
+def family_script(
+    doc: str, models: LocalModel | ModelChoice, module: str, task_format: str = "open"
+) -> Callable[..., int]:
+    """The main() of a local-model script, declared by its docstring (the first paragraph is its
+    --help description) and its family's models: one, or a --models choice. It runs at once when
+    `module` is "__main__" (the script is run, not imported)."""
+
+    def main(argv: Sequence[str] | None = None, task_format: str = task_format) -> int:
+        parser = common_parser(doc.split("\n\n")[0], task_format=task_format)
+        if isinstance(models, ModelChoice):
+            add_models_arg(parser, models.choices, list(models.default), models.help)
+        add_local_model_args(parser)
+        args = parser.parse_args(argv)
+        chosen, notes = models.pick(args.models) if isinstance(models, ModelChoice) else ([models], [])
+        for line in notes:
+            note(line)
+        return run_models(args, local_specs(args, chosen))
+
+    if module == "__main__":
+        sys.exit(run_script(main))
+    return main
+
+
+def mcqa_script(main: Callable[..., int], module: str) -> Callable[..., int]:
+    """The main() of one of the authors' *_mcqa.py names: `main` with --task_format mcqa by default
+    (every flag of its script applies). It runs at once when `module` is "__main__"."""
+    mcqa_main = functools.partial(main, task_format="mcqa")
+    if module == "__main__":
+        sys.exit(run_script(mcqa_main))
+    return mcqa_main

@@ -120,12 +120,13 @@ def test_tags_and_descriptions():
 
 def test_zero_shot_with_an_ablation_is_a_clear_error():
     import utils
+    from smmile.runs import ablation_for
 
     args = utils.common_parser("t").parse_args(["--inference_mode", "0-shot", "--icl-order", "reversed"])
     with pytest.raises(UserError, match="need --inference_mode ICL"):
-        utils.ablation_for(args)
+        ablation_for(args)
     args = utils.common_parser("t").parse_args(["--inference_mode", "0-shot"])
-    assert utils.ablation_for(args).active is False
+    assert ablation_for(args).active is False
 
 
 def user_texts(prompt) -> list[str]:

@@ -11,19 +11,13 @@ import pytest
 from PIL import Image as PILImage
 
 from smmile.errors import UserError
-from smmile.models.api.common import (
-    REDACTED,
-    ApiSettings,
-    ImageEncoder,
-    ImageLimits,
-    check_result_id,
-    error_text,
-    public_url,
-    redact,
-    result_id,
-)
+from smmile.models.api.backend import ApiSettings
 from smmile.models.api.concurrency import stream_concurrently
+from smmile.models.api.errors import error_text
+from smmile.models.api.images import ImageEncoder, ImageLimits
 from smmile.models.api.retry import RetryPolicy
+from smmile.redaction import REDACTED, public_url, redact
+from smmile.results.result_ids import check_result_id, result_id
 from smmile.types import ImageRef
 
 

@@ -7,8 +7,9 @@ import pytest
 from loopback import Fault, OllamaServer
 from loopback.harness import demo, demo_prompts, files_containing, records, run_script, script_env
 
-from smmile.models.api.common import ApiSettings
+from smmile.models.api.backend import ApiSettings
 from smmile.models.api.retry import RetryPolicy
+from smmile.models.base import GenerationConfig
 from smmile.models.ollama_backend import OllamaBackend
 from smmile.runner import RunConfig, run_model
 
@@ -108,7 +109,8 @@ def config(tmp_path):
 
 def test_server_errors_and_timeouts_are_retried_within_bounds(tmp_path):
     policy = RetryPolicy(max_retries=2, read_timeout_s=0.5, backoff_initial_s=0.01)
-    settings = ApiSettings(temperature=None, max_tokens=None, retry=policy)
+    settings = ApiSettings(retry=policy)
+    generation = GenerationConfig(temperature=None, max_new_tokens=None)
     with OllamaServer() as server:
         server.inject(
             Fault(503, match="EEG"),
@@ -119,7 +121,7 @@ def test_server_errors_and_timeouts_are_retried_within_bounds(tmp_path):
             Fault(None, delay=3.0, match="incision"),  # a timeout, then a good reply
             Fault(400, match="lab report"),  # not retried
         )
-        backend = OllamaBackend("llama3.3", server.url, settings)
+        backend = OllamaBackend("llama3.3", server.url, settings, generation)
         summary = run_model(config(tmp_path), demo(), backend)
     rows = {r["final_question"]: r for r in records(config(tmp_path).result_path)}
     eeg = rows["Does this EEG show generalised spike-and-wave discharges?"]

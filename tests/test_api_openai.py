@@ -24,7 +24,7 @@ from loopback.harness import (
     script_env,
 )
 
-from smmile.models.api.common import ApiSettings
+from smmile.models.api.backend import ApiSettings
 from smmile.models.api.retry import RetryPolicy
 from smmile.models.openai_backend import OpenAIBackend, OpenAIService
 from smmile.runner import RunConfig, run_model
@@ -206,7 +206,7 @@ def test_requests_in_flight_reach_and_never_pass_the_concurrency(tmp_path, concu
 
 
 def test_image_resizes_are_recorded_in_the_manifest(tmp_path):
-    from smmile.models.api.common import ImageEncoder, ImageLimits
+    from smmile.models.api.images import ImageEncoder, ImageLimits
 
     with OpenAIServer() as server:
         backend = backend_for(server)

@@ -10,7 +10,7 @@ from PIL import Image as PILImage
 
 from smmile.errors import UserError
 from smmile.models.anthropic_backend import AnthropicBackend, check_profile_roles
-from smmile.models.api.common import ApiSettings
+from smmile.models.base import GenerationConfig
 from smmile.models.ollama_backend import OllamaBackend
 from smmile.models.openai_backend import OpenAIBackend, OpenAIService
 from smmile.prompts import build_prompt, get_profile
@@ -81,8 +81,8 @@ def test_openai_mcqa_zero_shot_query_carries_the_t1_template():
     assert messages[1]["content"][1] == url(IMG_C)
 
 
-def anthropic_kwargs(p, settings=None):
-    return AnthropicBackend("claude-3-7-sonnet-20250219", "ak-x", settings).request_kwargs(p)
+def anthropic_kwargs(p, generation=None):
+    return AnthropicBackend("claude-3-7-sonnet-20250219", "ak-x", generation=generation).request_kwargs(p)
 
 
 def test_claude_paper_profile_system_parameter_and_image_blocks():
@@ -103,7 +103,7 @@ def test_claude_paper_profile_system_parameter_and_image_blocks():
 
 
 def test_anthropic_without_system_prompt_or_temperature_sends_neither():
-    kwargs = anthropic_kwargs(prompt("qwen7B"), ApiSettings(temperature=None))
+    kwargs = anthropic_kwargs(prompt("qwen7B"), GenerationConfig(temperature=None))
     assert "system" not in kwargs and "extra_body" not in kwargs
 
 
@@ -124,7 +124,9 @@ def test_anthropic_refuses_more_images_than_a_request_takes():
 
 
 def test_ollama_text_only_paper_prompt_is_one_user_turn_without_images_or_options():
-    backend = OllamaBackend("llama3.3", "http://127.0.0.1:1", ApiSettings(temperature=None, max_tokens=None))
+    backend = OllamaBackend(
+        "llama3.3", "http://127.0.0.1:1", generation=GenerationConfig(temperature=None, max_new_tokens=None)
+    )
     messages = backend.render(prompt("llama33textonly"))
     assert messages == [
         {
@@ -138,9 +140,9 @@ def test_ollama_text_only_paper_prompt_is_one_user_turn_without_images_or_option
         }
     ]
     assert backend.options() == {}
-    assert OllamaBackend("m", "h", ApiSettings(temperature=0.0, max_tokens=None)).options() == {
-        "temperature": 0.0
-    }
+    assert OllamaBackend(
+        "m", "h", generation=GenerationConfig(temperature=0.0, max_new_tokens=None)
+    ).options() == {"temperature": 0.0}
 
 
 def test_ollama_images_go_with_their_turn_in_order():

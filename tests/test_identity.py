@@ -15,8 +15,10 @@ from helpers import run_script
 import utils
 from smmile.data import DEMO_DIR
 from smmile.errors import UserError
+from smmile.models.base import ModelSpec
 from smmile.models.baselines import BaselineBackend
 from smmile.results.jsonl import read_jsonl
+from smmile.runs import run_models
 from utils import EXIT_USER_ERROR
 from utils import run_script as run_main
 
@@ -276,21 +278,16 @@ def test_what_is_known_before_loading_is_refused_before_the_model_is_loaded(tmp_
         flags = ["--dataset", "demo", "--output-dir", str(tmp_path / "results"), "--no-progress", *extra]
         return utils.common_parser("t").parse_args(flags)
 
-    assert (
-        utils.run_models(
-            args("--limit", "3"), [utils.ModelSpec("qwen7B", lambda: BaselineBackend("majority"))]
-        )
-        == 0
-    )
+    assert run_models(args("--limit", "3"), [ModelSpec("qwen7B", lambda _: BaselineBackend("majority"))]) == 0
 
-    def never_loaded():
+    def never_loaded(generation):
         raise AssertionError("the model was loaded before the resume was refused")
 
     with pytest.raises(UserError, match="seed: 42 -> 3"):
-        utils.run_models(args("--seed", "3"), [utils.ModelSpec("qwen7B", never_loaded)])
+        run_models(args("--seed", "3"), [ModelSpec("qwen7B", never_loaded)])
     # what only the loaded model can tell (here: another baseline behind the same id) is checked after loading
     with pytest.raises(UserError, match="model_source: 'baseline majority' -> 'baseline random'"):
-        utils.run_models(args(), [utils.ModelSpec("qwen7B", lambda: BaselineBackend("random"))])
+        run_models(args(), [ModelSpec("qwen7B", lambda _: BaselineBackend("random"))])
 
 
 def test_shards_of_different_identities_are_not_scored_as_one_result(tmp_path):

@@ -14,7 +14,7 @@ import pytest
 from PIL import Image
 
 from smmile.data import load_dataset_problems, resolve_missing_image, resolve_source
-from smmile.models.api.common import ImageEncoder
+from smmile.models.api.images import ImageEncoder
 from smmile.types import ImageRef
 
 ROTATE_90_CW = 6  # EXIF Orientation: the stored pixels must be turned 90 degrees clockwise to be seen

@@ -9,6 +9,7 @@ import pytest
 
 from smmile.ablations import Ablation, apply_ablation
 from smmile.data import load_dataset_problems, resolve_source
+from smmile.models.base import GenerationConfig
 from smmile.models.catalog import QWEN, LocalSettings
 from smmile.models.transformers_backend import TransformersBackend
 from smmile.prompts import build_prompt, get_profile
@@ -95,7 +96,8 @@ def test_the_processor_input_follows_the_ablated_order(tiny_checkpoints, demo):
     """The rendered model input holds the example questions and answers in the ablation's order."""
     backend = TransformersBackend(
         QWEN["7B"],
-        LocalSettings(model_path=str(tiny_checkpoints["qwen2_5_vl"]), dtype="float32", max_new_tokens=4),
+        LocalSettings(model_path=str(tiny_checkpoints["qwen2_5_vl"]), dtype="float32"),
+        GenerationConfig(max_new_tokens=4),
     )
     tokenizer = backend.processor.tokenizer
     problem = max(demo, key=lambda p: len({t.question for t in p.examples}))

@@ -13,6 +13,7 @@ from PIL import Image as PILImage
 
 from smmile.data import load_dataset_problems, resolve_source
 from smmile.errors import UserError
+from smmile.models.base import GenerationConfig
 from smmile.models.catalog import (
     FAMILIES,
     LLAMA32_VISION,
@@ -23,7 +24,7 @@ from smmile.models.catalog import (
     QWEN,
     LocalModel,
     LocalSettings,
-    local_backends,
+    local_specs,
     pick,
     set_visible_gpus,
 )
@@ -62,10 +63,9 @@ def backends(tiny_checkpoints):
 
     def get(model: LocalModel) -> TransformersBackend:
         if model.result_id not in loaded:
-            settings = LocalSettings(
-                model_path=str(tiny_checkpoints[model.family.name]), dtype="float32", max_new_tokens=8
-            )
-            loaded[model.result_id] = TransformersBackend(model, settings)
+            settings = LocalSettings(model_path=str(tiny_checkpoints[model.family.name]), dtype="float32")
+            generation = GenerationConfig(max_new_tokens=8)
+            loaded[model.result_id] = TransformersBackend(model, settings, generation)
         return loaded[model.result_id]
 
     return get
@@ -165,20 +165,20 @@ def test_stream_sorts_by_length_and_yields_each_batch_as_it_finishes(backends, p
     prompts = prompts_for(QWEN["7B"], problems, "ICL", "open")
     backend.batch_size = 3
     seen: list[list[int]] = []
-    real = backend.generate
+    real = backend.generate_batch
 
     def spy(batch):
         seen.append([prompts.index(p) for p in batch])
         return real(batch)
 
-    backend.generate = spy
+    backend.generate_batch = spy
     try:
         stream = backend.stream(prompts)
         first = [next(stream) for _ in range(3)]
         assert len(seen) == 1  # the first batch is yielded before the second is generated
         rest = list(stream)
     finally:
-        del backend.generate
+        del backend.generate_batch
         backend.batch_size = 1
     keys = [prompt_length(prompts[i]) for batch in seen for i in batch]
     assert keys == sorted(keys, reverse=True)
@@ -215,7 +215,9 @@ def test_too_many_images_is_an_error_response_never_a_truncation(tiny_checkpoint
     limited = LocalModel(
         "llama32_vision_90b", LLAMA32_VISION.hub_id, dataclasses.replace(LLAMA32_VISION.family, max_images=2)
     )
-    backend = TransformersBackend(limited, loaded.settings, loaded=(loaded.model, loaded.processor))
+    backend = TransformersBackend(
+        limited, loaded.settings, loaded.generation_config, loaded=(loaded.model, loaded.processor)
+    )
     prompts = prompts_for(LLAMA32_VISION, problems, "ICL", "open")
     zero_shot = prompts_for(LLAMA32_VISION, problems[:1], "0-shot", "open")[0]
     responses = backend.generate([prompts[0], zero_shot])
@@ -355,7 +357,7 @@ def test_gpu_devices_set_cuda_visible_devices(monkeypatch):
         set_visible_gpus("cuda:0")
 
 
-def test_local_backends_keep_the_result_id_for_a_model_path(tiny_checkpoints, monkeypatch):
+def test_local_specs_keep_the_result_id_for_a_model_path(tiny_checkpoints, monkeypatch):
     monkeypatch.delenv("CUDA_VISIBLE_DEVICES", raising=False)
     args = argparse.Namespace(
         model_path=str(tiny_checkpoints["qwen2_5_vl"]),
@@ -365,9 +367,9 @@ def test_local_backends_keep_the_result_id_for_a_model_path(tiny_checkpoints, mo
         max_new_tokens=4,
         hf_cache_dir=None,
     )
-    ((result_id, make, profile),) = local_backends(args, [QWEN["72B"]])
-    assert result_id == "qwen72B" and profile == "qwen72B"
-    backend = make()
+    (spec,) = local_specs(args, [QWEN["72B"]])
+    assert spec.model_id == "qwen72B" and spec.profile == "qwen72B"
+    backend = spec.make_backend(GenerationConfig(max_new_tokens=4))
     try:
         assert backend.describe()["model"] == "qwen72B" and backend.batch_size == 2
     finally:

@@ -13,7 +13,7 @@ from loopback import AnthropicServer, Fault, OllamaServer, OpenAIServer
 from loopback.harness import demo, records
 
 from smmile.models.anthropic_backend import AnthropicBackend
-from smmile.models.api.common import ApiSettings
+from smmile.models.api.backend import ApiSettings
 from smmile.models.api.retry import (
     AUTH,
     NOT_FOUND,

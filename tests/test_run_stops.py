@@ -10,7 +10,7 @@ from loopback.harness import demo, records, run_on_demo, run_script, script_env
 
 from smmile.judge.cache import JudgeCache
 from smmile.judge.judging import Judge, make_judge_backend, prompt_hash
-from smmile.models.api.common import ApiSettings
+from smmile.models.api.backend import ApiSettings
 from smmile.models.api.retry import FailureStreak, RetryPolicy, ServiceRefused
 from smmile.models.openai_backend import OpenAIBackend, OpenAIService
 from smmile.runner import RunConfig, run_model
@@ -134,9 +134,7 @@ def test_the_streak_counts_only_refusals_in_a_row():
 
 
 def judge_backend(kind: str, server, concurrency: int = 2):
-    settings = ApiSettings(
-        concurrency=concurrency, temperature=None, max_tokens=None, retry=RetryPolicy(backoff_initial_s=0.01)
-    )
+    settings = ApiSettings(concurrency=concurrency, retry=RetryPolicy(backoff_initial_s=0.01))
     url = server.url + ("/v1" if kind == "openai" else "")
     return make_judge_backend(kind, "llama3.3", url, settings)
 

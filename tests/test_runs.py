@@ -14,7 +14,7 @@ import pytest
 from helpers import run_script
 
 from smmile.data import load_dataset_problems, resolve_source
-from smmile.models.base import Backend
+from smmile.models.base import Backend, batched
 from smmile.results.jsonl import read_jsonl
 from smmile.runner import RunConfig, run_model, select_problems
 from smmile.sharding import in_shard
@@ -252,12 +252,15 @@ def test_missing_local_dataset_gives_one_line(tmp_path):
 
 
 class FailingBackend(Backend):
-    def generate(self, prompts):
-        return [Response.failure("HTTP 503 from the server") for _ in prompts]
+    def stream(self, prompts):
+        return batched(prompts, lambda batch: [Response.failure("HTTP 503 from the server") for _ in batch])
 
 
 class ExplodingBackend(Backend):
-    def generate(self, prompts):
+    def stream(self, prompts):
+        return batched(prompts, self.explode)
+
+    def explode(self, batch):
         raise RuntimeError("CUDA out of memory")
 
 
@@ -282,6 +285,8 @@ def test_failures_are_error_records_never_answers(tmp_path, demo, backend):
 
 def test_max_error_rate_exit_status(tmp_path, demo, monkeypatch):
     import utils
+    from smmile.models.base import ModelSpec
+    from smmile.runs import EXIT_TOO_MANY_ERRORS, run_models
 
     args = utils.common_parser("t").parse_args(
         [
@@ -294,8 +299,8 @@ def test_max_error_rate_exit_status(tmp_path, demo, monkeypatch):
             "0.5",
         ]
     )
-    status = utils.run_models(args, [utils.ModelSpec("qwen7B", FailingBackend)])
-    assert status == utils.EXIT_TOO_MANY_ERRORS
+    status = run_models(args, [ModelSpec("qwen7B", lambda _: FailingBackend())])
+    assert status == EXIT_TOO_MANY_ERRORS
     assert len(records(tmp_path / "results_demo" / "result_qwen7B_ICL_open.jsonl")) == len(demo.problems)
 
 
@@ -308,3 +313,23 @@ def test_select_problems_limit_before_shard(demo):
 def test_unknown_profile_is_one_line(tmp_path):
     proc = baseline(tmp_path, "--profile", "gpt-5")
     assert proc.returncode == 2 and "--profile 'gpt-5'" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_scripts_import_no_backend_and_no_sdk_before_a_run():
+    """The catalogue names backends; the registry imports one only when it is built."""
+    scripts = [p.stem for p in SCRIPTS.glob("inference_*.py")]
+    heavy = ["torch", "transformers", "openai", "anthropic", "ollama", "smmile.models.transformers_backend"]
+    code = (
+        "import importlib, sys\n"
+        f"for name in {scripts!r}: importlib.import_module(name)\n"
+        f"print([m for m in {heavy!r} if m in sys.modules])\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], cwd=SCRIPTS, capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[]"
+
+    from smmile.models.registry import BACKENDS, backend_class
+
+    assert all(issubclass(backend_class(name), Backend) for name in BACKENDS)

@@ -6,23 +6,23 @@ runs the problems of one shard into a file of its own.
 
 from __future__ import annotations
 
+import copy
 import signal
-import sys
 import time
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields, is_dataclass
 from pathlib import Path
 from typing import Any
 
-from tqdm import tqdm
-
 from smmile.ablations import Ablation, apply_ablation, example_label
 from smmile.data import LoadedDataset
+from smmile.data.problems import context_facts
 from smmile.data.validation import check_icl_examples
 from smmile.errors import raise_if_stop_requested
 from smmile.follow_up import with_follow_up
-from smmile.models.base import Backend, LoadedModel
+from smmile.models.base import Backend, GenerationConfig, LoadedModel
+from smmile.progress import with_progress
 from smmile.prompts import Profile, build_prompt, get_profile, select_option
 from smmile.results.identity import RunIdentity, check_resume, dataset_content, shown_content
 from smmile.results.manifest import environment, read_manifest, scrub, utc_now, write_manifest
@@ -51,6 +51,38 @@ class RunConfig:
     ablation: Ablation = field(default_factory=Ablation)
     progress: bool = True
     extra: dict[str, Any] = field(default_factory=dict)  # script-specific settings, for the manifest
+    # Resolved once per run (unless given): the profile of `profile` (or `model`) under `protocol`,
+    # and the generation settings the backend is built with (the profile's). The manifest's
+    # "config" records the fields above, not these.
+    prompting: Profile | None = field(default=None, repr=False, metadata={"recorded": False})
+    generation: GenerationConfig | None = field(default=None, metadata={"recorded": False})
+
+    def __post_init__(self) -> None:
+        if self.prompting is None:
+            self.prompting = get_profile(self.profile or self.model, self.protocol)
+        if self.generation is None:
+            self.generation = GenerationConfig.of(self.prompting)
+
+    @property
+    def recorded(self) -> dict[str, Any]:
+        """The config as the manifest records it."""
+        out = {
+            f.name: _plain(getattr(self, f.name)) for f in fields(self) if f.metadata.get("recorded", True)
+        }
+        out["output_dir"] = str(self.output_dir)
+        return out
+
+    @property
+    def names(self) -> dict[str, Any]:
+        """What names the run, as each record and the run identity carry it (beside its dataset)."""
+        return {
+            "model": self.model,
+            "inference_mode": self.inference_mode,
+            "task_format": self.task_format,
+            "protocol": self.protocol,
+            "profile": self.prompting.name,
+            "seed": self.seed,
+        }
 
     @property
     def key(self) -> ResultKey:
@@ -63,6 +95,11 @@ class RunConfig:
     @property
     def manifest_path(self) -> Path:
         return self.output_dir / self.key.manifest_name(self.shard)
+
+
+def _plain(value: Any) -> Any:
+    """A value as `asdict` gives it (a dataclass as a dict, containers copied)."""
+    return asdict(value) if is_dataclass(value) else copy.deepcopy(value)
 
 
 @dataclass
@@ -104,8 +141,6 @@ def problems_to_run(config: RunConfig, dataset: LoadedDataset) -> list[Problem]:
 def context_metadata(shown: Problem) -> dict[str, Any]:
     """Per-record stratification facts of the problem as shown: number of examples, and whether the
     first / last example's answer equals the query's."""
-    from smmile.data.problems import context_facts
-
     return context_facts(shown)
 
 
@@ -121,7 +156,6 @@ def shown_problem(
 
 def make_record(
     config: RunConfig,
-    profile: Profile,
     shown: Problem,
     prompt: Prompt | None,
     response: Response,
@@ -137,13 +171,8 @@ def make_record(
         final_question=shown.query.question,
         true_answer=shown.query.answer,
         full_response=response.text,
-        model=config.model,
-        inference_mode=config.inference_mode,
-        task_format=config.task_format,
+        **config.names,
         dataset=config.dataset_id,
-        protocol=config.protocol,
-        profile=profile.name,
-        seed=config.seed,
         ablation={**ablation, **(notes or {})} if ablation else None,
         examples_seen=[example_label(shown, t) for t in shown.examples],
         metadata=context_metadata(shown),
@@ -159,27 +188,20 @@ def make_record(
     if response.status != "ok":
         return record
     if prompt is not None and prompt.mcqa is not None:
-        selected, text, correct = select_option(response.text, prompt.mcqa, profile.extractor)
+        selected, text, correct = select_option(response.text, prompt.mcqa, config.prompting.extractor)
         record.selected_option, record.generated_answer, record.is_correct = selected, text, correct
     else:
         record.generated_answer = (response.text or "").strip()
     return record
 
 
-def run_identity(
-    config: RunConfig, profile: Profile, dataset: LoadedDataset, backend: Backend | None
-) -> RunIdentity:
+def run_identity(config: RunConfig, dataset: LoadedDataset, backend: Backend | None) -> RunIdentity:
     """The identity of the records this run writes; what was loaded and the generation settings
     come from the (loaded) backend, and are left unknown without one."""
     loaded = backend.loaded() if backend is not None else LoadedModel()
     return RunIdentity(
-        model=config.model,
-        inference_mode=config.inference_mode,
-        task_format=config.task_format,
+        **config.names,
         dataset_id=config.dataset_id,
-        protocol=config.protocol,
-        profile=profile.name,
-        seed=config.seed,
         ablation=config.ablation.describe(),
         model_source=loaded.source,
         model_revision=loaded.revision,
@@ -195,8 +217,7 @@ def check_before_loading(config: RunConfig, dataset: LoadedDataset) -> None:
     """The resume check of everything known before the model is loaded (all but what was loaded
     and how it generates), so a changed seed or dataset is refused before minutes of loading."""
     if config.resume and config.result_path.exists():
-        profile = get_profile(config.profile or config.model, config.protocol)
-        identity = run_identity(config, profile, dataset, None)
+        identity = run_identity(config, dataset, None)
         check_resumable(config, identity, dataset, kept_records(config.result_path), loaded=False)
 
 
@@ -235,9 +256,9 @@ def check_resumable(
 
 def run_model(config: RunConfig, dataset: LoadedDataset, backend: Backend) -> RunSummary:
     """Run one model over the selected problems, appending a record per problem as it finishes."""
-    profile = get_profile(config.profile or config.model, config.protocol)
+    profile = config.prompting
     problems = problems_to_run(config, dataset)
-    identity = run_identity(config, profile, dataset, backend)
+    identity = run_identity(config, dataset, backend)
     manifest = read_manifest(config.manifest_path) if config.resume else None
     started = utc_now()
     with ResultStore(config.result_path, config.resume, (config.manifest_path,)) as store:
@@ -263,27 +284,20 @@ def run_model(config: RunConfig, dataset: LoadedDataset, backend: Backend) -> Ru
                 )
             except ValueError as exc:  # e.g. more options than letters: an error record, never a guess
                 failure = Response.failure(f"prompt: {exc}")
-                append(problem, problem, make_record(config, profile, problem, None, failure))
+                append(problem, problem, make_record(config, problem, None, failure))
                 continue
             prompts.append((problem, shown, prompt, notes))
         manifest = _manifest(config, identity, dataset, backend, problems, manifest, started)
         write_manifest(config.manifest_path, manifest)
 
         t0 = time.perf_counter()
-        bar = tqdm(
-            total=len(prompts),
-            desc=config.key.stem,
-            unit="problem",
-            disable=not config.progress,
-            file=sys.stderr,
-        )
-        stream = iter(backend.stream([p for _, _, p, _ in prompts]))
+        responses = iter(backend.stream([p for _, _, p, _ in prompts]))
+        stream = with_progress(responses, len(prompts), config.key.stem, "problem", config.progress)
         try:
             for index, response in stream:
                 problem, shown, prompt, notes = prompts[index]
                 response = with_follow_up(backend, profile, prompt, response)  # text-only MCQA: F1
-                append(problem, shown, make_record(config, profile, shown, prompt, response, notes))
-                bar.update(1)
+                append(problem, shown, make_record(config, shown, prompt, response, notes))
                 raise_if_stop_requested()
             raise_if_stop_requested()
         except KeyboardInterrupt as exc:  # SIGINT / SIGTERM: the manifest says the run was stopped
@@ -292,8 +306,7 @@ def run_model(config: RunConfig, dataset: LoadedDataset, backend: Backend) -> Ru
             write_manifest(config.manifest_path, manifest)
             raise
         finally:  # a failed write or a signal stops the requests in flight at once
-            getattr(stream, "close", lambda: None)()
-        bar.close()
+            stream.close()
         elapsed = time.perf_counter() - t0
         records = store.records
         notes = list(store.notes)
@@ -351,12 +364,10 @@ def _manifest(
             "model_path": identity.model_path,
         }
     )
-    cfg = asdict(config)
-    cfg["output_dir"] = str(config.output_dir)
     return {
         "result_file": config.result_path.name,
         "identity": identity.to_json(),
-        "config": scrub(cfg),
+        "config": scrub(config.recorded),
         "backend": scrub(backend.describe()),
         "dataset": {
             "name": dataset.name,

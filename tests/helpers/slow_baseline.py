@@ -8,8 +8,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "inference_and_evaluation"))
 
+from smmile.models.base import ModelSpec  # noqa: E402
 from smmile.models.baselines import BaselineBackend  # noqa: E402
-from utils import ModelSpec, common_parser, run_models, run_script  # noqa: E402
+from smmile.runs import run_models  # noqa: E402
+from utils import common_parser, run_script  # noqa: E402
 
 
 class SlowBaseline(BaselineBackend):
@@ -17,9 +19,9 @@ class SlowBaseline(BaselineBackend):
         super().__init__(kind)
         self.delay = delay
 
-    def generate(self, prompts):
+    def answer(self, prompt):
         time.sleep(self.delay)
-        return super().generate(prompts)
+        return super().answer(prompt)
 
 
 def main(argv=None) -> int:
@@ -27,7 +29,7 @@ def main(argv=None) -> int:
     parser.add_argument("--baseline", default="majority")
     parser.add_argument("--delay", type=float, default=0.3)
     args = parser.parse_args(argv)
-    return run_models(args, [ModelSpec(args.baseline, lambda: SlowBaseline(args.baseline, args.delay))])
+    return run_models(args, [ModelSpec(args.baseline, lambda _: SlowBaseline(args.baseline, args.delay))])
 
 
 if __name__ == "__main__":

@@ -16,22 +16,21 @@ as a number; the next run judges only what is missing.
 from __future__ import annotations
 
 import hashlib
-import sys
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, cast
 
-from tqdm import tqdm
-
 from smmile.judge.cache import JudgeCache
-from smmile.models.base import Backend
+from smmile.models.base import Backend, GenerationConfig
+from smmile.models.registry import build
+from smmile.progress import with_progress
 from smmile.results.outputs import IncompleteJudgeEvaluation, JudgeEvaluation, JudgeInfo
 from smmile.results.records import is_error
 from smmile.scoring import MISSING, as_text, evaluation_json
 from smmile.types import Message, Prompt, ResultRecord, Text
 
 if TYPE_CHECKING:
-    from smmile.models.api.common import ApiSettings
+    from smmile.models.api.backend import ApiSettings
     from smmile.results.reader import Result
 
 JUDGE_PROMPT = (
@@ -49,6 +48,7 @@ PANDAS_NA_STRINGS: frozenset[str] = frozenset(
      "N/A", "NA", "NULL", "NaN", "None", "n/a", "nan", "null"}
 )  # fmt: skip
 JUDGE_BACKENDS = ("ollama", "openai")
+JUDGE_GENERATION = GenerationConfig(temperature=None, max_new_tokens=None)  # as the paper: the server's
 DEFAULT_JUDGE_MODEL = "llama3.3"
 
 
@@ -144,8 +144,9 @@ class Judge:
             Prompt(f"judge-{h[:16]}", (Message("user", (Text(t),)),), profile="judge", task_format="open")
             for h, t in todo
         ]
-        bar = tqdm(total=len(prompts), desc="judge", unit="prompt", disable=not progress, file=sys.stderr)
-        for index, response in self.backend.stream(prompts):
+        for index, response in with_progress(
+            self.backend.stream(prompts), len(prompts), "judge", "prompt", progress
+        ):
             h = todo[index][0]
             run.sent += 1
             if response.status != "ok" or response.text is None:
@@ -157,8 +158,6 @@ class Judge:
                 verdict = parse_verdict(response.text)
                 self.cache.store(self.backend_name, self.model, h, response.text, verdict_code(verdict))
                 run.verdicts[h] = verdict
-            bar.update(1)
-        bar.close()
         return run
 
 
@@ -222,15 +221,14 @@ def incomplete_evaluation(
 
 
 def make_judge_backend(kind: str, model: str, base_url: str | None, settings: ApiSettings) -> Backend:
-    """The judge's backend: ollama (`base_url` = its host) or any OpenAI-compatible server."""
+    """The judge's backend: ollama (`base_url` = its host) or any OpenAI-compatible server, asked
+    with the server's sampling (JUDGE_GENERATION)."""
     if kind == "ollama":
-        from smmile.models.ollama_backend import OllamaBackend
-
-        return OllamaBackend(model, host=base_url, settings=settings)
+        return build("ollama", model, base_url, settings, JUDGE_GENERATION)
     if kind == "openai":
-        from smmile.models.openai_backend import OpenAIBackend, OpenAIService
+        from smmile.models.openai_backend import OpenAIService
 
-        return OpenAIBackend(model, OpenAIService.from_env(base_url), settings)
+        return build("openai", model, OpenAIService.from_env(base_url), settings, JUDGE_GENERATION)
     raise ValueError(f"unknown judge backend {kind!r}; expected one of {', '.join(JUDGE_BACKENDS)}")
 
 

@@ -18,8 +18,11 @@ from collections.abc import Mapping
 from typing import Any
 
 from smmile.errors import UserError
-from smmile.models.api.common import ApiBackend, ApiSettings, ImageLimits, public_url
+from smmile.models.api.backend import ApiBackend, ApiSettings
+from smmile.models.api.images import ImageLimits
 from smmile.models.api.retry import EVENT_HOOKS, MalformedReply, parsed
+from smmile.models.base import GenerationConfig
+from smmile.redaction import public_url
 from smmile.types import Image, Prompt, Response, Text
 
 ANTHROPIC_LIMITS = ImageLimits(
@@ -51,9 +54,14 @@ class AnthropicBackend(ApiBackend):
     limits = ANTHROPIC_LIMITS
 
     def __init__(
-        self, model: str, api_key: str, settings: ApiSettings | None = None, base_url: str | None = None
+        self,
+        model: str,
+        api_key: str,
+        settings: ApiSettings | None = None,
+        generation: GenerationConfig | None = None,
+        base_url: str | None = None,
     ):
-        super().__init__(model, settings, secrets=(api_key,))
+        super().__init__(model, settings, secrets=(api_key,), generation=generation)
         self._api_key = api_key
         self.base_url = base_url
 
@@ -104,13 +112,13 @@ class AnthropicBackend(ApiBackend):
         rendered = self.render(prompt)
         kwargs: dict[str, Any] = {
             "model": self.model,
-            "max_tokens": self.settings.max_tokens or DEFAULT_MAX_TOKENS,
+            "max_tokens": self.generation_config.max_new_tokens or DEFAULT_MAX_TOKENS,
             "messages": rendered["messages"],
         }
         if rendered["system"] is not None:
             kwargs["system"] = rendered["system"]
-        if self.settings.temperature is not None:
-            kwargs["extra_body"] = {"temperature": self.settings.temperature}
+        if self.generation_config.temperature is not None:
+            kwargs["extra_body"] = {"temperature": self.generation_config.temperature}
         return kwargs
 
     async def request(self, client: Any, prompt: Prompt) -> Response:
@@ -130,8 +138,8 @@ class AnthropicBackend(ApiBackend):
         return Response(text="".join(texts), usage=meta)
 
     def request_settings(self) -> dict[str, Any]:
-        s = self.settings
-        return {"temperature": s.temperature, "max_tokens": s.max_tokens or DEFAULT_MAX_TOKENS}
+        g = self.generation_config
+        return {"temperature": g.temperature, "max_tokens": g.max_new_tokens or DEFAULT_MAX_TOKENS}
 
     def describe(self) -> dict[str, Any]:
         out = super().describe()

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import time
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any
 
-from smmile.models.base import Backend, LoadedModel
+from smmile.models.base import Backend, LoadedModel, batched
 from smmile.seeding import problem_rng
 from smmile.types import Prompt, Response
 
@@ -35,10 +35,10 @@ class BaselineBackend(Backend):
             raise ValueError(f"unknown baseline {kind!r}; choose from {BASELINES}")
         self.kind = kind
 
-    def generate(self, prompts: Sequence[Prompt]) -> list[Response]:
-        return [self._answer(p) for p in prompts]
+    def stream(self, prompts: Sequence[Prompt]) -> Iterator[tuple[int, Response]]:
+        return batched(prompts, lambda batch: [self.answer(p) for p in batch])
 
-    def _answer(self, prompt: Prompt) -> Response:
+    def answer(self, prompt: Prompt) -> Response:
         start = time.perf_counter()
         answers = prompt.icl_answers
         if prompt.mcqa is not None:  # a choice must be an option: in-context answers that are not

@@ -5,7 +5,7 @@ processor is called, the paper's dtype, an image limit if the model has one, and
 hook where a processor really differs. A `LocalModel` is one checkpoint of a family under its
 result id (the name of its result files and of its paper profile).
 
-Nothing here imports torch or transformers: scripts import this module to parse their flags
+Nothing here imports torch, transformers or a backend: scripts import this module to parse their flags
 cheaply; the backend is built (and the heavy libraries imported) only when a run starts.
 """
 
@@ -15,14 +15,14 @@ import argparse
 import os
 import re
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from smmile.errors import UserError
-
-if TYPE_CHECKING:
-    from smmile.models.base import Backend
+from smmile.models.base import Backend, GenerationConfig, ModelSpec
+from smmile.models.registry import build
+from smmile.results.result_ids import check_result_id, result_id
 
 CALL_STYLES = ("chat", "mistral_inst")
 DTYPES = ("auto", "bfloat16", "float16", "float32")
@@ -157,27 +157,66 @@ LLAVAMED = LocalModel("llavamed", "chaoyinshe/llava-med-v1.5-mistral-7b-hf", LLA
 def pick(catalog: Mapping[str, LocalModel], names: Sequence[str]) -> list[LocalModel]:
     """The models named (catalog keys, or "all"), in the catalog's order, each once."""
     if "all" in names:
-        return list(catalog.values())
-    return [catalog[name] for name in dict.fromkeys(names)]
+        return list(dict.fromkeys(catalog.values()))
+    return list(dict.fromkeys(catalog[name] for name in names))
+
+
+def any_checkpoint(
+    hub_id: str | None, model_path: str | None, revision: str | None, name: str | None
+) -> LocalModel:
+    """The image-text-to-text checkpoint inference_hf.py runs: from the hub (`hub_id`, at
+    `revision`) or a folder, under the result id `name` (default: the last part of the hub id)."""
+    if hub_id is None and model_path is None:
+        raise UserError("name the checkpoint: --model OWNER/NAME (hub) or --model-path DIR (local folder)")
+    if revision is not None and hub_id is None:
+        raise UserError("--revision needs --model (a hub id); a --model-path folder has no revisions")
+    if name is not None:
+        model_id = check_result_id(name)
+    elif hub_id is not None:
+        model_id = result_id(hub_id)
+    else:
+        raise UserError("--model-path needs --name (the result id its files are named after)")
+    return LocalModel(model_id, hub_id, IMAGE_TEXT_TO_TEXT)
+
+
+@dataclass(frozen=True)
+class ModelChoice:
+    """The --models flag of a family script: the names it takes (the keys of `models`, and "all"
+    when `offer_all`), the default choice and its help; `notes`: a line to print when a name is
+    chosen (e.g. a name the authors' README gave another script's model)."""
+
+    models: Mapping[str, LocalModel]
+    default: tuple[str, ...]
+    help: str
+    offer_all: bool = True
+    notes: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def choices(self) -> list[str]:
+        return [*self.models, "all"] if self.offer_all else list(self.models)
+
+    def pick(self, names: Sequence[str]) -> tuple[list[LocalModel], list[str]]:
+        """The models chosen, and the notes their names call for."""
+        notes = [self.notes[name] for name in dict.fromkeys(names) if name in self.notes]
+        return pick(self.models, names), notes
 
 
 @dataclass(frozen=True)
 class LocalSettings:
-    """How the backend loads and runs a model (the local-model flags).
+    """How the backend loads and runs a model (the local-model flags; how it generates is the
+    run's GenerationConfig).
 
     dtype "auto": the family's paper dtype on CUDA, float32 on CPU (half precision on CPU is
     slow and, for float16, poorly supported). attn_implementation "auto": flash-attention 2 when
     installed (CUDA, half precision), else the library's default. revision: the hub revision
     (branch, tag or commit). trust_remote_code: run code shipped with the checkpoint (off unless
-    asked for). min_new_tokens is for benchmarks only.
+    asked for).
     """
 
     model_path: str | None = None
     dtype: str = "auto"
     batch_size: int = 1
-    max_new_tokens: int = 512
     cache_dir: str | None = None
-    min_new_tokens: int | None = None
     attn_implementation: str = "auto"
     revision: str | None = None
     trust_remote_code: bool = False
@@ -188,7 +227,6 @@ class LocalSettings:
             model_path=args.model_path,
             dtype=args.dtype,
             batch_size=args.batch_size,
-            max_new_tokens=args.max_new_tokens,
             cache_dir=getattr(args, "hf_cache_dir", None),
             attn_implementation=getattr(args, "attn_implementation", "auto"),
             revision=getattr(args, "revision", None),
@@ -208,15 +246,9 @@ def set_visible_gpus(devices: str | None) -> None:
     os.environ["CUDA_VISIBLE_DEVICES"] = devices.replace(" ", "")
 
 
-def backend_factory(model: LocalModel, settings: LocalSettings) -> Callable[[], Backend]:
+def backend_factory(model: LocalModel, settings: LocalSettings) -> Callable[[GenerationConfig], Backend]:
     """A callable that builds the model's backend (importing torch and transformers only then)."""
-
-    def make() -> Backend:
-        from smmile.models.transformers_backend import TransformersBackend
-
-        return TransformersBackend(model, settings)
-
-    return make
+    return lambda generation: build("transformers", model, settings, generation)
 
 
 def _one_model(flag: str, what: str, models: Sequence[LocalModel]) -> None:
@@ -225,11 +257,9 @@ def _one_model(flag: str, what: str, models: Sequence[LocalModel]) -> None:
         raise UserError(f"{flag} {what}, but {len(models)} are selected ({ids}); select one")
 
 
-def local_backends(
-    args: argparse.Namespace, models: Sequence[LocalModel]
-) -> list[tuple[str, Callable[[], Backend], str]]:
-    """(result id, backend factory, profile) for each selected model, after checking the
-    local-model flags.
+def local_specs(args: argparse.Namespace, models: Sequence[LocalModel]) -> list[ModelSpec]:
+    """What a script runs of each selected model (its result id, backend and paper profile), after
+    checking the local-model flags.
 
     `--model-path` names one model's folder and `--name` one result id, so each needs exactly
     one selected model; a `--name`d result keeps the paper profile of the model it runs.
@@ -240,13 +270,14 @@ def local_backends(
             raise UserError(f"--model-path {args.model_path}: no such folder")
     name = getattr(args, "name", None)
     if name is not None:
-        from smmile.models.api.common import check_result_id
-
         _one_model("--name", "names one result", models)
         check_result_id(name)
     set_visible_gpus(args.gpu_devices)
     settings = LocalSettings.from_args(args)
-    return [(name or m.result_id, backend_factory(m, settings), m.result_id) for m in models]
+    generation = {"max_new_tokens": args.max_new_tokens}
+    return [
+        ModelSpec(name or m.result_id, backend_factory(m, settings), m.result_id, generation) for m in models
+    ]
 
 
 __all__ = [
@@ -260,11 +291,13 @@ __all__ = [
     "MEDVLM_R1",
     "QWEN",
     "Family",
+    "any_checkpoint",
     "LocalModel",
     "LocalSettings",
+    "ModelChoice",
     "backend_factory",
     "fill_llava_processor",
-    "local_backends",
+    "local_specs",
     "pick",
     "set_visible_gpus",
 ]

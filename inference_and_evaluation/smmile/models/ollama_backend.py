@@ -13,8 +13,10 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from smmile.models.api.common import ApiBackend, ApiSettings, public_url
+from smmile.models.api.backend import ApiBackend, ApiSettings
 from smmile.models.api.retry import EVENT_HOOKS, parsed
+from smmile.models.base import GenerationConfig
+from smmile.redaction import public_url
 from smmile.types import Image, Prompt, Response
 
 DEFAULT_HOST = "http://localhost:11434"
@@ -30,8 +32,15 @@ class OllamaBackend(ApiBackend):
     provider = "ollama"
     sdk_retries = False  # the ollama SDK does not retry: the policy makes every attempt
 
-    def __init__(self, model: str, host: str | None = None, settings: ApiSettings | None = None):
-        super().__init__(model, settings, secrets=(os.environ.get("OLLAMA_API_KEY", ""),))
+    def __init__(
+        self,
+        model: str,
+        host: str | None = None,
+        settings: ApiSettings | None = None,
+        generation: GenerationConfig | None = None,
+    ):
+        secrets = (os.environ.get("OLLAMA_API_KEY", ""),)
+        super().__init__(model, settings, secrets=secrets, generation=generation)
         self.host = ollama_host(host)
 
     def open_client(self) -> Any:
@@ -58,11 +67,11 @@ class OllamaBackend(ApiBackend):
         return messages
 
     def options(self) -> dict[str, Any]:
-        s, out = self.settings, {}
-        if s.temperature is not None:
-            out["temperature"] = s.temperature
-        if s.max_tokens is not None:
-            out["num_predict"] = s.max_tokens
+        g, out = self.generation_config, {}
+        if g.temperature is not None:
+            out["temperature"] = g.temperature
+        if g.max_new_tokens is not None:
+            out["num_predict"] = g.max_new_tokens
         return out
 
     async def request(self, client: Any, prompt: Prompt) -> Response:

@@ -20,8 +20,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from smmile.errors import UserError
-from smmile.models.api.common import ApiBackend, ApiSettings, ImageLimits, public_url, sampling
+from smmile.models.api.backend import ApiBackend, ApiSettings, sampling
+from smmile.models.api.images import ImageLimits
 from smmile.models.api.retry import EVENT_HOOKS, MalformedReply, parsed
+from smmile.models.base import GenerationConfig
+from smmile.redaction import public_url
 from smmile.types import Image, Prompt, Response, Text
 
 AZURE_DEFAULT_API_VERSION = "2024-05-01-preview"
@@ -81,13 +84,13 @@ class OpenAIBackend(ApiBackend):
         model: str,
         service: OpenAIService,
         settings: ApiSettings | None = None,
+        generation: GenerationConfig | None = None,
         image_detail: str = "high",
-        request_options: Mapping[str, Any] | None = None,
     ):
-        super().__init__(model, settings, secrets=(service.api_key,))
+        super().__init__(model, settings, secrets=(service.api_key,), generation=generation)
         self.service = service
         self.image_detail = image_detail
-        self.request_options = dict(request_options or {})  # e.g. GPT-4o's paper `logprobs: true`
+        self.request_options = dict(self.generation_config.request_options)  # GPT-4o's paper `logprobs`
 
     def open_client(self) -> Any:
         import httpx2
@@ -135,7 +138,7 @@ class OpenAIBackend(ApiBackend):
         body = {
             "model": self.model,
             "messages": self.render(prompt),
-            **sampling(self.settings),
+            **sampling(self.generation_config),
             **self.request_options,
         }
         reply = await parsed(client.post("/chat/completions", body=body, cast_to=object))

@@ -32,7 +32,7 @@ import torch
 
 from smmile.errors import UserError
 from smmile.fingerprint import config_fingerprint, folder_fingerprint
-from smmile.models.base import Backend, LoadedModel
+from smmile.models.base import Backend, GenerationConfig, LoadedModel, batched
 from smmile.models.catalog import LocalModel, LocalSettings
 from smmile.prompts import render_mistral_instruct
 from smmile.types import Image, Prompt, Response, Text
@@ -104,12 +104,14 @@ class TransformersBackend(Backend):
         self,
         model: LocalModel,
         settings: LocalSettings | None = None,
+        generation: GenerationConfig | None = None,
         *,
         loaded: tuple[Any, Any] | None = None,
     ):
         self.spec = model
         self.family = model.family
         self.settings = settings or LocalSettings()
+        self.generation_config = generation or GenerationConfig()
         self.batch_size = max(1, self.settings.batch_size)
         self.cuda = torch.cuda.is_available()
         self.dtype = resolve_dtype(self.settings.dtype, self.family.dtype, self.cuda)
@@ -222,7 +224,9 @@ class TransformersBackend(Backend):
 
     # --- generation -------------------------------------------------------------------------------
 
-    def generate(self, prompts: Sequence[Prompt]) -> list[Response]:
+    def generate_batch(self, prompts: Sequence[Prompt]) -> list[Response]:
+        """One response per prompt of a batch; a prompt the family cannot take, or a batch that
+        fails (e.g. out of memory), is an error response."""
         responses: list[Response | None] = [None] * len(prompts)
         runnable: list[int] = []
         for i, prompt in enumerate(prompts):
@@ -255,11 +259,11 @@ class TransformersBackend(Backend):
         options: dict[str, Any] = {
             "do_sample": False,
             "num_beams": 1,
-            "max_new_tokens": self.settings.max_new_tokens,
+            "max_new_tokens": self.generation_config.max_new_tokens,
             "pad_token_id": tokenizer.pad_token_id,
         }
-        if self.settings.min_new_tokens:
-            options["min_new_tokens"] = self.settings.min_new_tokens
+        if self.generation_config.min_new_tokens:
+            options["min_new_tokens"] = self.generation_config.min_new_tokens
         with torch.inference_mode():
             output = self.model.generate(**inputs, **options)
         new_tokens = output[:, prompt_len:].cpu()
@@ -296,9 +300,7 @@ class TransformersBackend(Backend):
         fit in memory shows at once); each (index, response) is yielded as its batch finishes.
         An exception in a batch (e.g. out of memory) becomes error responses for that batch only."""
         order = sorted(range(len(prompts)), key=lambda i: prompt_length(prompts[i]), reverse=True)
-        for start in range(0, len(order), self.batch_size):
-            indices = order[start : start + self.batch_size]
-            yield from zip(indices, self.generate([prompts[i] for i in indices]), strict=True)
+        return batched(prompts, self.generate_batch, self.batch_size, order)
 
     # --- the rest ---------------------------------------------------------------------------------
 
@@ -318,7 +320,7 @@ class TransformersBackend(Backend):
             "attn_implementation": self.attn_implementation,
             "devices": self.devices,
             "batch_size": self.batch_size,
-            "max_new_tokens": self.settings.max_new_tokens,
+            "max_new_tokens": self.generation_config.max_new_tokens,
             "decoding": "greedy",
             "transformers": transformers.__version__,
             "torch": torch.__version__,
@@ -338,11 +340,11 @@ class TransformersBackend(Backend):
     def generation(self) -> dict[str, Any]:
         out = {
             "decoding": "greedy",
-            "max_new_tokens": self.settings.max_new_tokens,
+            "max_new_tokens": self.generation_config.max_new_tokens,
             "dtype": str(self.dtype).removeprefix("torch."),
         }
-        if self.settings.min_new_tokens:
-            out["min_new_tokens"] = self.settings.min_new_tokens
+        if self.generation_config.min_new_tokens:
+            out["min_new_tokens"] = self.generation_config.min_new_tokens
         return out
 
     def close(self) -> None:

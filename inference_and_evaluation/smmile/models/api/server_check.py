@@ -11,7 +11,8 @@ except that a refused key (401/403) stops the run too.
 from __future__ import annotations
 
 from smmile.errors import UserError
-from smmile.models.api.common import error_text, public_url
+from smmile.models.api.errors import error_text
+from smmile.redaction import public_url
 
 PREFLIGHT_TIMEOUT_S = 20.0
 
