@@ -17,9 +17,10 @@ from __future__ import annotations
 import sys
 from collections.abc import Sequence
 
+from smmile.cli import redefault
 from smmile.models.catalog import any_checkpoint, local_specs
 from smmile.runs import run_models
-from utils import add_checkpoint_args, add_local_model_args, common_parser, redefault, run_script
+from utils import add_checkpoint_args, add_local_model_args, common_parser, run_script
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -13,6 +13,7 @@ from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
 from smmile.ablations import ICL_ORDERS, IRRELEVANT_FROM, KEEP, POSITIONS
+from smmile.cli import EXIT_USER_ERROR, HelpFormatter, ScriptParser, add_flag, at_least
 from smmile.errors import Interrupted, UserError, clear_stop_request, request_stop
 from smmile.models.catalog import ATTN_IMPLEMENTATIONS, DTYPES, LocalModel, ModelChoice, local_specs
 from smmile.redaction import redact
@@ -21,8 +22,6 @@ from smmile.types import MODES, TASK_FORMATS
 
 if TYPE_CHECKING:  # what a run needs is imported when it starts, so evaluation scripts stay light
     pass
-
-EXIT_USER_ERROR = 2
 
 
 _STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
@@ -69,40 +68,8 @@ def run_script(main: Callable[[Sequence[str] | None], int], argv: Sequence[str] 
     return code
 
 
-class _Parser(argparse.ArgumentParser):
-    def error(self, message: str):  # one line, exit 2, like every other bad input
-        self.exit(EXIT_USER_ERROR, f"{self.prog}: error: {message}\n")
-
-
-class _HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
-    """Each flag's default shown once: not for on/off switches (the flag's name says it), not
-    when there is none, not when the help text already states it."""
-
-    def _get_help_string(self, action: argparse.Action) -> str | None:
-        text = action.help or ""
-        switch = isinstance(action, (argparse._StoreTrueAction, argparse._StoreFalseAction))
-        if switch or action.default in (None, argparse.SUPPRESS) or "default" in text.lower():
-            return text
-        return super()._get_help_string(action)
-
-
-def at_least(low: int | float, kind: type, noun: str = "a number") -> Callable[[str], int | float]:
-    """A flag's type: a `kind` number of at least `low` (else one line naming the flag)."""
-
-    def parse(text: str) -> int | float:
-        try:
-            value = kind(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"{text!r} is not {noun}") from None
-        if value < low:
-            raise argparse.ArgumentTypeError(f"must be at least {low}")
-        return value
-
-    return parse
-
-
 def script_parser(description: str) -> argparse.ArgumentParser:
-    return _Parser(description=description, formatter_class=_HelpFormatter)
+    return ScriptParser(description=description, formatter_class=HelpFormatter)
 
 
 def common_parser(
@@ -111,36 +78,32 @@ def common_parser(
     """The flags every inference script takes (the seed's spellings are accepted too);
     `task_format` is the script's default format (the authors' *_mcqa.py scripts: mcqa)."""
     p = script_parser(description)
-    p.add_argument(
+    add_flag(
+        p,
         "--inference_mode",
-        "--inference-mode",
-        dest="inference_mode",
         choices=list(modes),
         default="ICL",
         help="0-shot (query only) or ICL (in-context examples first)",
     )
-    p.add_argument(
+    add_flag(
+        p,
         "--task_format",
-        "--task-format",
-        dest="task_format",
         choices=list(TASK_FORMATS),
         default=task_format,
         help="open answers or multiple choice (mcqa)",
     )
     add_dataset_args(p, default="smmile", help="SMMILE, SMMILE++ (augmented) or the bundled offline demo")
-    p.add_argument(
+    add_flag(
+        p,
         "--image-fetch-budget",
-        "--image_fetch_budget",
-        dest="image_fetch_budget",
         type=float,
         default=60.0,
         metavar="SECONDS",
         help="total time for fetching missing images (in parallel); what is not fetched by then is listed",
     )
-    p.add_argument(
+    add_flag(
+        p,
         "--output-dir",
-        "--output_dir",
-        dest="output_dir",
         default="../results",
         help="results folder; the augmented dataset writes to <dir>_augmented, the demo to <dir>_demo",
     )
@@ -166,10 +129,9 @@ def common_parser(
         help="prompt with the paper profile of MODEL_ID (e.g. claude-3-7-sonnet for another Claude); "
         "default: the model's own",
     )
-    p.add_argument(
+    add_flag(
+        p,
         "--max-error-rate",
-        "--max_error_rate",
-        dest="max_error_rate",
         type=float,
         default=0.1,
         help="exit non-zero (after writing everything) when more than this share of problems failed",
@@ -186,61 +148,30 @@ def common_parser(
     return p
 
 
-def redefault(parser: argparse.ArgumentParser, dest: str, default: object, said: str) -> None:
-    """Give a common flag another default in one script, its --help saying so (`said`)."""
-    for action in parser._actions:
-        if action.dest == dest:
-            action.default = default
-            action.help = f"{(action.help or '').split(' (default')[0]}; {said}"
-            return
-    raise ValueError(f"no flag with dest {dest!r}")
-
-
 def add_ablation_args(p: argparse.ArgumentParser) -> None:
     """The robustness analyses (ICL only); the result file name carries them."""
     g = p.add_argument_group("ablations (ICL only; seeded per problem)")
-    g.add_argument(
+    add_flag(
+        g,
         "--icl-order",
-        "--icl_order",
-        dest="icl_order",
         choices=ICL_ORDERS,
         default="given",
         help="order of the examples; relevant = those whose answer equals the query's",
     )
-    g.add_argument(
-        "--num-icl",
-        "--num_icl",
-        dest="num_icl",
-        type=int,
-        default=None,
-        help="keep K examples (the last K in the current order)",
-    )
-    g.add_argument(
-        "--num-icl-keep",
-        "--num_icl_keep",
-        dest="num_icl_keep",
-        choices=KEEP,
-        default="last",
-        help="which K examples --num-icl keeps",
-    )
+    add_flag(g, "--num-icl", type=int, default=None, help="keep K examples (the last K in the current order)")
+    add_flag(g, "--num-icl-keep", choices=KEEP, default="last", help="which K examples --num-icl keeps")
     g.add_argument(
         "--irrelevant",
         type=int,
         default=0,
         help="add N examples from problems of another speciality (or image type)",
     )
-    g.add_argument(
-        "--irrelevant-position",
-        "--irrelevant_position",
-        dest="irrelevant_position",
-        choices=POSITIONS,
-        default="end",
-        help="where the irrelevant examples go",
+    add_flag(
+        g, "--irrelevant-position", choices=POSITIONS, default="end", help="where the irrelevant examples go"
     )
-    g.add_argument(
+    add_flag(
+        g,
         "--irrelevant-from",
-        "--irrelevant_from",
-        dest="irrelevant_from",
         choices=IRRELEVANT_FROM,
         default="speciality",
         help="what must differ for an example to count as irrelevant",
@@ -250,52 +181,32 @@ def add_ablation_args(p: argparse.ArgumentParser) -> None:
 def add_dataset_args(p: argparse.ArgumentParser, default: str | None, help: str) -> None:
     """Where the problems come from: the hub, a local copy or the demo (and missing images)."""
     p.add_argument("--dataset", choices=["smmile", "augmented", "demo"], default=default, help=help)
-    p.add_argument(
+    add_flag(
+        p,
         "--dataset-path",
-        "--dataset_path",
-        dest="dataset_path",
         help="a local copy: a save_to_disk folder, or a folder with data.jsonl / parquet and images",
     )
     p.add_argument("--dataset-id", "--dataset_id", dest="dataset_id", help="hub id overriding the default")
-    p.add_argument(
+    add_flag(
+        p,
         "--image-dir",
-        "--image_dir",
-        dest="image_dir",
         default="../missing_images",
         help="images dropped in or fetched for rows whose image is missing",
     )
-    p.add_argument(
-        "--hf-cache-dir",
-        "--hf_cache_dir",
-        dest="hf_cache_dir",
-        default=None,
-        help="Hugging Face cache folder (default: the library's)",
-    )
+    add_flag(p, "--hf-cache-dir", default=None, help="Hugging Face cache folder (default: the library's)")
 
 
 def add_result_filters(p: argparse.ArgumentParser, verb: str = "use") -> None:
     """--model / --inference-mode: which results of a folder a script reads."""
     p.add_argument("--model", action="append", help=f"{verb} only this model id (repeatable)")
-    p.add_argument(
-        "--inference-mode",
-        "--inference_mode",
-        dest="inference_mode",
-        choices=list(MODES),
-        default=None,
-        help=f"{verb} only this inference mode",
+    add_flag(
+        p, "--inference-mode", choices=list(MODES), default=None, help=f"{verb} only this inference mode"
     )
 
 
 def add_bootstrap_args(p: argparse.ArgumentParser) -> None:
     """--n-bootstrap (1000) and --seed (42) of the bootstrap, as the paper's."""
-    p.add_argument(
-        "--n-bootstrap",
-        "--n_bootstrap",
-        dest="n_bootstrap",
-        type=int,
-        default=1000,
-        help="bootstrap resamples",
-    )
+    add_flag(p, "--n-bootstrap", type=int, default=1000, help="bootstrap resamples")
     p.add_argument("--seed", type=int, default=42, help="bootstrap seed")
 
 
@@ -306,10 +217,9 @@ def check_bootstrap_args(args: argparse.Namespace) -> None:
 
 def add_figure_args(p: argparse.ArgumentParser, what: str) -> None:
     """--figures-dir (default ../figures, or $SMMILE_FIGURES_DIR) and --no-figures."""
-    p.add_argument(
+    add_flag(
+        p,
         "--figures-dir",
-        "--figures_dir",
-        dest="figures_dir",
         default=os.environ.get("SMMILE_FIGURES_DIR") or "../figures",
         help=f"where {what} go (default ../figures; the SMMILE_FIGURES_DIR environment variable changes it)",
     )
@@ -409,10 +319,9 @@ def add_checkpoint_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--name", default=None, help="result id (file names); default: the last part of --model"
     )
-    parser.add_argument(
+    add_flag(
+        parser,
         "--trust-remote-code",
-        "--trust_remote_code",
-        dest="trust_remote_code",
         action="store_true",
         help="run the Python code a checkpoint ships (only for checkpoints you trust)",
     )
@@ -424,34 +333,30 @@ def add_local_model_args(parser: argparse.ArgumentParser) -> None:
     positive = at_least(1, int, "a whole number")
     g = parser.add_argument_group("local model (transformers)")
     add_name_arg(g, "the selected model's id (its paper profile is kept unless --profile)")
-    g.add_argument(
+    add_flag(
+        g,
         "--model-path",
-        "--model_path",
-        dest="model_path",
         default=None,
         help="load the selected model from this local folder instead of its hub id (the result keeps "
         "the model's id); needs exactly one selected model",
     )
-    g.add_argument(
+    add_flag(
+        g,
         "--gpu-devices",
-        "--gpu_devices",
-        dest="gpu_devices",
         default=None,
         help="GPUs to use, e.g. 0,1 (sets CUDA_VISIBLE_DEVICES; default: all visible); the model is "
         "spread over them with device_map=auto",
     )
-    g.add_argument(
+    add_flag(
+        g,
         "--batch-size",
-        "--batch_size",
-        dest="batch_size",
         type=positive,
         default=1,
         help="prompts per generate call (left-padded, sorted by length)",
     )
-    g.add_argument(
+    add_flag(
+        g,
         "--max-new-tokens",
-        "--max_new_tokens",
-        dest="max_new_tokens",
         type=positive,
         default=512,
         help="greedy decoding stops after this many new tokens",
@@ -463,10 +368,9 @@ def add_local_model_args(parser: argparse.ArgumentParser) -> None:
         help="auto: on GPU the paper's dtype of the family (bfloat16 Qwen/Llama/MedGemma/MedVLM-R1, "
         "float16 LLaVA family; inference_hf.py: the checkpoint's own), float32 on CPU",
     )
-    g.add_argument(
+    add_flag(
+        g,
         "--attn-implementation",
-        "--attn_implementation",
-        dest="attn_implementation",
         choices=list(ATTN_IMPLEMENTATIONS),
         default="auto",
         help="auto: flash_attention_2 when flash-attn is installed (GPU, half precision), else sdpa",
