@@ -187,3 +187,30 @@ def test_no_resume_backups_within_one_second_never_collide(tmp_path, monkeypatch
         suffix = backup.name.removeprefix(path.name)
         kept_manifest = json.loads((tmp_path / (manifest.name + suffix)).read_text())
         assert f'"p{kept_manifest["run"]}"' in backup.read_text()
+
+
+def test_a_record_as_json_is_what_asdict_gives():
+    import dataclasses
+    from collections import OrderedDict, namedtuple
+
+    from smmile.results.schema import record_to_json
+
+    point = namedtuple("point", "x y")
+    nested = dataclasses.make_dataclass("Nested", ["a", "b"])
+    record = ResultRecord(
+        "p",
+        options={"A": "x", "B": "y"},
+        examples_seen=[0, "q#1"],
+        metadata={
+            "t": (1, [2]),
+            "p": point(1, {"k": 2}),
+            "n": nested(1, (2,)),
+            "o": OrderedDict(z=1),
+            3: None,
+        },
+        usage={"u": [1.5, {"k": True}]},
+    )
+    as_json = record_to_json(record)
+    assert as_json == dataclasses.asdict(record)
+    assert json.dumps(as_json) == json.dumps(dataclasses.asdict(record))
+    assert as_json["metadata"] is not record.metadata and as_json["usage"]["u"] is not record.usage["u"]

@@ -3,7 +3,7 @@ a result needs to be scored (JSONL records and the authors' CSV columns alike)."
 
 from __future__ import annotations
 
-from dataclasses import asdict, fields
+from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 from typing import Any
 
@@ -12,10 +12,29 @@ from smmile.types import ResultRecord
 
 FIELD_NAMES = tuple(f.name for f in fields(ResultRecord))
 OPEN_REQUIRED = ("problem_id", "true_answer", "generated_answer")
+_SCALARS = frozenset({str, int, float, bool, type(None)})
+
+
+@dataclass
+class _Box:
+    value: Any
+
+
+def _plain(value: Any) -> Any:
+    """`asdict`'s copy of one field's value, without its deep copy of every scalar."""
+    kind = type(value)
+    if kind in _SCALARS:
+        return value
+    if kind is dict:
+        return {_plain(k): _plain(v) for k, v in value.items()}
+    if kind is list:
+        return [_plain(v) for v in value]
+    return asdict(_Box(value))["value"]
 
 
 def record_to_json(record: ResultRecord) -> dict[str, Any]:
-    return asdict(record)
+    """The record as `dataclasses.asdict` gives it (a copy: nothing shared with the record)."""
+    return {name: _plain(getattr(record, name)) for name in FIELD_NAMES}
 
 
 def record_from_json(obj: dict[str, Any]) -> ResultRecord:
