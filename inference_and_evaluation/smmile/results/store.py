@@ -14,8 +14,8 @@ from pathlib import Path
 from typing import IO
 
 from smmile.errors import FileProblem, UserError
-from smmile.io import cannot_write, writable_folder
-from smmile.results.jsonl import JsonlContent, dumps, dumps_counted, read_jsonl, write_jsonl_atomic
+from smmile.io import cannot_write, writable_folder, write_atomic
+from smmile.results.jsonl import JsonlContent, dumps, dumps_counted, read_jsonl
 from smmile.results.naming import lock_path, replaced_suffix
 from smmile.results.records import is_error, latest_per_problem
 from smmile.results.schema import record_from_json, record_to_json
@@ -82,6 +82,7 @@ class ResultStore:
     _fh: IO[str] | None = None
     _lock: IO[str] | None = None
     _records: dict[str, ResultRecord] = field(default_factory=dict)
+    _lines: dict[str, str] = field(default_factory=dict)  # the line written for each appended record
     _broken: bool = False  # a write failed: close() keeps the file as it is
     _appended: bool = False  # a store that wrote nothing leaves the file as it found it
 
@@ -153,13 +154,15 @@ class ResultStore:
                 self.path, f"{problem.problem}; the {len(self._records)} record(s) written before are kept"
             ) from None
         self._records[record.problem_id] = record
+        self._lines[record.problem_id] = line
         self._appended = True
 
     def compact(self) -> None:
         """Rewrite the file with one record per problem (atomic rename)."""
         if self._fh is not None:
             self._fh.close()
-        write_jsonl_atomic(self.path, (record_to_json(r) for r in self._records.values()))
+        lines = (self._lines.get(pid) or dumps(record_to_json(r)) for pid, r in self._records.items())
+        write_atomic(self.path, "".join(line + "\n" for line in lines))
         if self._fh is not None:
             self._fh = open(self.path, "a", encoding="utf-8")  # noqa: SIM115 (held until close)
 
