@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, field, fields
+from functools import cached_property
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -102,11 +103,15 @@ class RunIdentity:
     def stamp(self, content: str) -> dict[str, str]:
         """The compact identity a record carries: hashes of the whole, of what was loaded, of the
         generation settings, and of the problem's content as shown."""
+        return {**self._run_hashes, "problem": content}
+
+    @cached_property
+    def _run_hashes(self) -> dict[str, str]:
+        """The stamp's hashes of the run itself: the same for every record (computed once)."""
         return {
             "run": digest(self.compared()),
             "model": digest({k: getattr(self, k) for k in self.LOADED}),
             "generation": digest(self.generation),
-            "problem": content,
         }
 
 
