@@ -14,9 +14,10 @@ import pytest
 from loopback import Fault, OllamaServer, OpenAIServer, Reply
 from loopback.harness import SCRIPTS, records, run_script, script_env
 
+from smmile.io import write_atomic
 from smmile.judge.cache import FILE_NAME, JudgeCache
 from smmile.judge.judging import JUDGE_PROMPT, judge_prompt, parse_verdict
-from smmile.results.jsonl import write_jsonl_atomic
+from smmile.results.jsonl import dumps
 from smmile.types import ResultRecord
 
 # PROTOCOL.md's judge prompt, spelled out here independently of smmile.judge.judging.
@@ -42,6 +43,10 @@ KEYS = [
     "word_count",
 ]
 KEY = "sk-judge-SECRET-0b9d"
+
+
+def write_jsonl(path, rows) -> None:
+    write_atomic(path, "".join(dumps(r) + "\n" for r in rows))
 
 
 def test_prompt_is_protocol_byte_for_byte():
@@ -94,7 +99,7 @@ def write_result(folder: Path, model: str, answers=ANSWERS, mode="ICL", fmt="ope
         )
         rows.append(rec.__dict__)
     path = folder / f"result_{model}_{mode}_{fmt}.jsonl"
-    write_jsonl_atomic(path, rows)
+    write_jsonl(path, rows)
     return path
 
 
@@ -167,7 +172,7 @@ def test_judge_writes_the_papers_json_and_a_rerun_sends_nothing(folder):
         # a changed answer is judged again, and only it
         rows = records(folder / "result_modelA_ICL_open.jsonl")
         rows[1]["generated_answer"] = "left"
-        write_jsonl_atomic(folder / "result_modelA_ICL_open.jsonl", rows)
+        write_jsonl(folder / "result_modelA_ICL_open.jsonl", rows)
         server.reset()
         proc = judge(folder, url=server.url)
         assert proc.returncode == 0, proc.stderr

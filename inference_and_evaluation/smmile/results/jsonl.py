@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from smmile.errors import FileProblem
-from smmile.io import valid_utf8, write_atomic
+from smmile.io import valid_utf8
 
 
 @dataclass
@@ -60,7 +59,3 @@ def dumps_counted(obj: dict[str, Any]) -> tuple[str, int]:
 
 def dumps(obj: dict[str, Any]) -> str:
     return dumps_counted(obj)[0]
-
-
-def write_jsonl_atomic(path: str | Path, rows: Iterable[dict[str, Any]]) -> None:
-    write_atomic(path, "".join(dumps(r) + "\n" for r in rows))

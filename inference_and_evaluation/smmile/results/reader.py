@@ -16,7 +16,7 @@ from pathlib import Path
 from smmile.errors import FileProblem, UserError
 from smmile.results.authors_csv import read_csv_records
 from smmile.results.datasets import ORDER as DATASET_ORDER
-from smmile.results.datasets import PROBLEM_COUNTS, DatasetOf, dataset_of, record_dataset
+from smmile.results.datasets import PROBLEM_COUNTS, record_dataset
 from smmile.results.jsonl import read_jsonl
 from smmile.results.naming import ResultFile, ResultKey, looks_like_result, parse_result_name
 from smmile.results.records import duplicated_answers, latest_per_problem
@@ -280,11 +280,6 @@ def load_results(
         )
     kept, notes = one_per_key(chosen)
     return kept, [line for r in chosen for line in r.notices()] + notes
-
-
-def result_dataset(result: Result) -> DatasetOf:
-    """The dataset a result answers (`datasets.dataset_of`)."""
-    return dataset_of((r.problem_id for r in result.records), (r.dataset for r in result.records))
 
 
 def check_single_dataset(
