@@ -115,7 +115,7 @@ def tiny_backend(family: str, folder: Path, new_tokens: int) -> TransformersBack
 
 def qwen7b_backend(new_tokens: int, device: str = "cuda") -> TransformersBackend:
     """A random-weight Qwen2.5-VL-7B (real configuration) on the GPU, bf16; no download."""
-    from tiny_checkpoints import QWEN_TEMPLATE, build_tokenizer
+    from tiny_checkpoints import QWEN_SPECIALS, QWEN_TEMPLATE, qwen_tokenizer
     from transformers import (
         Qwen2_5_VLConfig,
         Qwen2_5_VLForConditionalGeneration,
@@ -126,16 +126,8 @@ def qwen7b_backend(new_tokens: int, device: str = "cuda") -> TransformersBackend
 
     from smmile.models.transformers_backend import flash_attention_available
 
-    specials = ["<|endoftext|>", "<|im_start|>", "<|im_end|>", "<|vision_start|>", "<|vision_end|>"]
-    specials += ["<|image_pad|>", "<|video_pad|>"]
-    tok = build_tokenizer(
-        specials,
-        {"image_token": "<|image_pad|>", "video_token": "<|video_pad|>"},
-        bos=None,
-        eos="<|im_end|>",
-        pad="<|endoftext|>",
-    )
-    ids = {t: tok.convert_tokens_to_ids(t) for t in specials}
+    tok = qwen_tokenizer()
+    ids = {t: tok.convert_tokens_to_ids(t) for t in QWEN_SPECIALS}
     text = {
         **QWEN7B_TEXT,
         "bos_token_id": ids["<|endoftext|>"],

@@ -200,6 +200,28 @@ def _vision_small() -> dict:
     return {"hidden_size": 32, "intermediate_size": 64, "num_attention_heads": 2, "num_hidden_layers": 1}
 
 
+QWEN_SPECIALS = [
+    "<|endoftext|>",
+    "<|im_start|>",
+    "<|im_end|>",
+    "<|vision_start|>",
+    "<|vision_end|>",
+    "<|image_pad|>",
+    "<|video_pad|>",
+]
+
+
+def qwen_tokenizer():
+    """The Qwen2-VL and Qwen2.5-VL families' tokenizer: ChatML turns, vision and image/video tokens."""
+    return build_tokenizer(
+        QWEN_SPECIALS,
+        {"image_token": "<|image_pad|>", "video_token": "<|video_pad|>"},
+        bos=None,
+        eos="<|im_end|>",
+        pad="<|endoftext|>",
+    )
+
+
 def _qwen(folder: Path, v25: bool) -> None:
     from transformers import (
         Qwen2_5_VLConfig,
@@ -212,22 +234,7 @@ def _qwen(folder: Path, v25: bool) -> None:
         Qwen2VLVideoProcessor,
     )
 
-    specials = [
-        "<|endoftext|>",
-        "<|im_start|>",
-        "<|im_end|>",
-        "<|vision_start|>",
-        "<|vision_end|>",
-        "<|image_pad|>",
-        "<|video_pad|>",
-    ]
-    tok = build_tokenizer(
-        specials,
-        {"image_token": "<|image_pad|>", "video_token": "<|video_pad|>"},
-        bos=None,
-        eos="<|im_end|>",
-        pad="<|endoftext|>",
-    )
+    tok = qwen_tokenizer()
     pad, eos, vs, ve, img, vid = _ids(
         tok,
         "<|endoftext|>",
