@@ -31,32 +31,12 @@ import torch  # noqa: E402
 
 from smmile.data import load_dataset_problems, resolve_source  # noqa: E402
 from smmile.models.base import GenerationConfig  # noqa: E402
-from smmile.models.catalog import (  # noqa: E402
-    FAMILIES,
-    LLAMA32_VISION,
-    LLAVA_MODELS,
-    LLAVAMED,
-    MEDGEMMA,
-    MEDVLM_R1,
-    QWEN,
-    LocalModel,
-    LocalSettings,
-)
+from smmile.models.catalog import FAMILIES, QWEN, LocalSettings  # noqa: E402
 from smmile.models.transformers_backend import TransformersBackend  # noqa: E402
 from smmile.prompts import build_prompt, get_profile  # noqa: E402
 from smmile.types import ImageRef, Problem, Prompt, Triplet  # noqa: E402
 
 BATCH_SIZES = (1, 4, 8)
-MODEL_OF_FAMILY: dict[str, LocalModel] = {
-    "qwen2_5_vl": QWEN["7B"],
-    "qwen2_vl": MEDVLM_R1,
-    "gemma3": MEDGEMMA,
-    "mllama": LLAMA32_VISION,
-    "llava": LLAVA_MODELS["llava_7b"],
-    "llava_next": LLAVA_MODELS["llavanext_7b"],
-    "llava_onevision": LLAVA_MODELS["llavaonevision_7b"],
-    "llavamed": LLAVAMED,
-}
 
 # Qwen2.5-VL-7B-Instruct's published configuration (text and vision), for --real-size qwen7b.
 QWEN7B_TEXT = {
@@ -105,7 +85,7 @@ def repeated_problems(n: int, image_size: int | None) -> list[Problem]:
 
 
 def tiny_backend(family: str, folder: Path, new_tokens: int) -> TransformersBackend:
-    from tiny_checkpoints import build_checkpoint
+    from tiny_checkpoints import MODEL_OF_FAMILY, build_checkpoint
 
     build_checkpoint(family, folder)
     settings = LocalSettings(model_path=str(folder), dtype="float32")

@@ -10,6 +10,7 @@ import json
 import pytest
 import torch
 from PIL import Image as PILImage
+from tiny_checkpoints import MODEL_OF_FAMILY
 
 from smmile.data import load_dataset_problems, resolve_source
 from smmile.errors import UserError
@@ -38,16 +39,7 @@ from smmile.prompts import build_prompt, get_profile, render_mistral_instruct
 from smmile.types import Image, ImageRef, Message, Prompt, Text
 
 # one model of each family
-MODELS: list[LocalModel] = [
-    QWEN["7B"],
-    MEDVLM_R1,
-    MEDGEMMA,
-    LLAMA32_VISION,
-    LLAVA_MODELS["llava_7b"],
-    LLAVA_MODELS["llavanext_7b"],
-    LLAVA_MODELS["llavaonevision_0.5b"],
-    LLAVAMED,
-]
+MODELS: list[LocalModel] = list(MODEL_OF_FAMILY.values())
 IDS = [m.family.name for m in MODELS]
 
 

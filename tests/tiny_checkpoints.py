@@ -22,6 +22,8 @@ from pathlib import Path
 
 import torch
 
+from smmile.models import catalog
+
 SEED = 1234
 TEXT = {
     "hidden_size": 64,
@@ -33,16 +35,18 @@ TEXT = {
 }
 VOCAB_SIZE = 400
 
-FAMILIES = (
-    "qwen2_5_vl",
-    "qwen2_vl",
-    "gemma3",
-    "mllama",
-    "llava",
-    "llava_next",
-    "llava_onevision",
-    "llavamed",
-)
+# the released model each family's tiny checkpoint stands in for
+MODEL_OF_FAMILY: dict[str, catalog.LocalModel] = {
+    "qwen2_5_vl": catalog.QWEN["7B"],
+    "qwen2_vl": catalog.MEDVLM_R1,
+    "gemma3": catalog.MEDGEMMA,
+    "mllama": catalog.LLAMA32_VISION,
+    "llava": catalog.LLAVA_MODELS["llava_7b"],
+    "llava_next": catalog.LLAVA_MODELS["llavanext_7b"],
+    "llava_onevision": catalog.LLAVA_MODELS["llavaonevision_0.5b"],
+    "llavamed": catalog.LLAVAMED,
+}
+FAMILIES = tuple(MODEL_OF_FAMILY)
 
 # --- tokenizer ------------------------------------------------------------------------------------
 
