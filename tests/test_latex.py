@@ -17,6 +17,10 @@ from smmile.present.tables import COLUMNS, latex_escape, latex_table
 SPECIALS = "\\&%$#_{}~^"
 HOSTILE = "m\\o&d%e$l#_{x}~y^z"  # a model id holding every special character
 TAG = "tag_&%$#{}~^\\"
+# one model's ICL gain (icl_gain.tex) and one ablation's difference from the base run (ablations.tex)
+GAIN = {"gain": 5.0, "ci_low": -1.0, "ci_high": 9.0, "n": 111, "accuracy_0-shot": 40.0, "accuracy_ICL": 45.0}
+DIFF = {"mode": "ICL", "format": "open", "accuracy": 40.0, "base_accuracy": 42.0, "diff": -2.0,
+        "ci_low": -5.0, "ci_high": 1.0, "n": 111}  # fmt: skip
 UNESCAPE = {
     r"\textbackslash{}": "\\",
     r"\textasciitilde{}": "~",
@@ -60,15 +64,7 @@ def test_results_table_escapes_model_names():
 
 
 def test_icl_gain_table_escapes_model_names():
-    gain = {
-        "gain": 5.0,
-        "ci_low": -1.0,
-        "ci_high": 9.0,
-        "n": 111,
-        "accuracy_0-shot": 40.0,
-        "accuracy_ICL": 45.0,
-    }
-    tex = gain_latex({HOSTILE: {"EM": gain, "LLM": gain}})
+    tex = gain_latex({HOSTILE: {"EM": GAIN, "LLM": GAIN}})
     model_row, average, relative, *notes = rows(tex)
     assert len(model_row) == 3 and unescape(model_row[0]) == HOSTILE
     assert average[0] == "Average" and relative == ["Average relative", r"$+12.5\%$", r"$+12.5\%$"]
@@ -76,9 +72,7 @@ def test_icl_gain_table_escapes_model_names():
 
 
 def test_ablation_table_escapes_model_names_and_tags():
-    diff = {"mode": "ICL", "format": "open", "accuracy": 40.0, "base_accuracy": 42.0, "diff": -2.0,
-            "ci_low": -5.0, "ci_high": 1.0, "n": 111}  # fmt: skip
-    tex = ablation_latex({HOSTILE: {TAG: {"EM": diff}}})
+    tex = ablation_latex({HOSTILE: {TAG: {"EM": DIFF}}})
     (row,) = rows(tex)
     assert len(row) == 6 and unescape(row[0]) == HOSTILE
     assert row[1].startswith(r"\texttt{") and unescape(row[1][len(r"\texttt{") : -1]) == TAG
@@ -86,22 +80,12 @@ def test_ablation_table_escapes_model_names_and_tags():
 
 @pytest.mark.skipif(shutil.which("pdflatex") is None, reason="pdflatex is not installed")
 def test_every_table_compiles(tmp_path):
-    gain = {
-        "gain": 5.0,
-        "ci_low": -1.0,
-        "ci_high": 9.0,
-        "n": 111,
-        "accuracy_0-shot": 40.0,
-        "accuracy_ICL": 45.0,
-    }
-    diff = {"mode": "ICL", "format": "open", "accuracy": 40.0, "base_accuracy": 42.0, "diff": -2.0,
-            "ci_low": -5.0, "ci_high": 1.0, "n": 111}  # fmt: skip
     tables = {
         "latex_table.tex": latex_table(
             {HOSTILE: {"EM": {"ICL": cell(40.0)}}, "qwen7B": {"LLM": {"0-shot": cell(3.0)}}}
         ),
-        "icl_gain.tex": gain_latex({HOSTILE: {"EM": gain}}),
-        "ablations.tex": ablation_latex({HOSTILE: {TAG: {"EM": diff}}}),
+        "icl_gain.tex": gain_latex({HOSTILE: {"EM": GAIN}}),
+        "ablations.tex": ablation_latex({HOSTILE: {TAG: {"EM": DIFF}}}),
     }
     for name, tex in tables.items():
         (tmp_path / name).write_text(tex, encoding="utf-8")
