@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 from loopback import Fault, OllamaServer, OpenAIServer, Reply
-from loopback.harness import SCRIPTS, records, run_script, script_env
+from loopback.harness import SCRIPTS, records, run_on_demo, run_script, script_env
 
 from smmile.io import write_atomic
 from smmile.judge.cache import FILE_NAME, JudgeCache
@@ -409,13 +409,9 @@ def test_a_corrupt_cache_is_named(folder):
 def test_api_run_then_both_evaluators(tmp_path):
     """inference_openai.py on the demo, then evaluate_EM.py and the judge read its results."""
     with OpenAIServer(reply=lambda request: Reply("Round.")) as server:
-        proc = run_script(
+        proc = run_on_demo(
             "inference_openai.py",
-            "--dataset",
-            "demo",
-            "--output-dir",
-            str(tmp_path / "results"),
-            "--no-progress",
+            tmp_path,
             "--base-url",
             server.url + "/v1",
             env=script_env(OPENAI_API_KEY=KEY),

@@ -6,7 +6,7 @@ import json
 
 import pytest
 from loopback import OpenAIServer
-from loopback.harness import files_containing, records, run_script, script_env
+from loopback.harness import files_containing, records, run_on_demo, script_env
 
 from smmile.redaction import REDACTED, public_url, redact, redact_all
 
@@ -67,13 +67,9 @@ def test_a_base_url_with_credentials_is_nowhere_in_clear(tmp_path):
     with OpenAIServer() as server:
         plain = server.url + "/v1"
         url = plain.replace("://", f"://user:{PASSWORD}@")
-        proc = run_script(
+        proc = run_on_demo(
             "inference_openai.py",
-            "--dataset",
-            "demo",
-            "--output-dir",
-            str(tmp_path / "results"),
-            "--no-progress",
+            tmp_path,
             "--limit",
             "2",
             "--base-url",
@@ -95,13 +91,9 @@ def test_an_unreachable_server_with_credentials_is_not_printed_in_clear(tmp_path
     server = OpenAIServer().start()
     url = server.url.replace("://", f"://user:{PASSWORD}@") + "/v1"
     server.stop()  # nothing listens there any more
-    proc = run_script(
+    proc = run_on_demo(
         "inference_openai.py",
-        "--dataset",
-        "demo",
-        "--output-dir",
-        str(tmp_path / "results"),
-        "--no-progress",
+        tmp_path,
         "--limit",
         "2",
         "--max-retries",
