@@ -6,7 +6,15 @@ import json
 
 import pytest
 from loopback import AnthropicServer, Fault
-from loopback.harness import demo, demo_prompts, files_containing, records, run_script, script_env
+from loopback.harness import (
+    demo,
+    demo_prompts,
+    files_containing,
+    records,
+    run_on_demo,
+    run_script,
+    script_env,
+)
 
 from smmile.models.anthropic_backend import AnthropicBackend
 
@@ -15,13 +23,9 @@ S2 = "You are a highly skilled physician and an excellent writer."
 
 
 def run_claude(server, out, *args, env=None):
-    return run_script(
+    return run_on_demo(
         "inference_anthropic.py",
-        "--dataset",
-        "demo",
-        "--output-dir",
-        str(out / "results"),
-        "--no-progress",
+        out,
         "--base-url",
         server.url,
         *args,

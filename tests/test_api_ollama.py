@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 from loopback import Fault, OllamaServer
-from loopback.harness import demo, demo_prompts, files_containing, records, run_script, script_env
+from loopback.harness import demo, demo_prompts, files_containing, records, run_on_demo, script_env
 
 from smmile.models.api.backend import ApiSettings
 from smmile.models.api.retry import RetryPolicy
@@ -15,13 +15,9 @@ from smmile.runner import RunConfig, run_model
 
 
 def run_textonly(server, out, *args, env=None):
-    return run_script(
+    return run_on_demo(
         "inference_llama33textonly.py",
-        "--dataset",
-        "demo",
-        "--output-dir",
-        str(out / "results"),
-        "--no-progress",
+        out,
         "--ollama-host",
         server.url,
         *args,
@@ -74,13 +70,9 @@ def test_unreachable_server_stops_before_the_run_in_one_line(tmp_path):
     server = OllamaServer().start()
     url = server.url
     server.stop()  # nothing listens there any more
-    proc = run_script(
+    proc = run_on_demo(
         "inference_llama33textonly.py",
-        "--dataset",
-        "demo",
-        "--output-dir",
-        str(tmp_path / "results"),
-        "--no-progress",
+        tmp_path,
         "--ollama-host",
         url,
         "--max-retries",

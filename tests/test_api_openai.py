@@ -20,6 +20,7 @@ from loopback.harness import (
     demo_prompts,
     files_containing,
     records,
+    run_on_demo,
     run_script,
     script_env,
 )
@@ -34,13 +35,9 @@ FAST_RETRY = {"retry-after-ms": "5"}  # the SDK waits what the server asks
 
 
 def run_openai(server, out: Path, *args: str, env=None):
-    return run_script(
+    return run_on_demo(
         "inference_openai.py",
-        "--dataset",
-        "demo",
-        "--output-dir",
-        str(out / "results"),
-        "--no-progress",
+        out,
         *args,
         env=env or script_env(OPENAI_API_KEY=KEY),
     )

@@ -4,9 +4,10 @@ and the text-only MCQA follow-up F1 (PROTOCOL.md)."""
 from __future__ import annotations
 
 import json
+from functools import partial
 
 from loopback import Fault, OllamaServer, OpenAIServer
-from loopback.harness import demo, records, run_script, script_env
+from loopback.harness import demo, records, run_on_demo, run_openai_on_demo, script_env
 
 from smmile.prompts import get_profile
 from smmile.prompts.templates import F1
@@ -15,18 +16,13 @@ KEY = "sk-loopback-logprobs"
 UNREADABLE = "hard to say without seeing the image."  # no letter, no phrase, no option text
 
 
-def run_openai(server, out, *args):
-    return run_script(
-        "inference_openai.py", "--dataset", "demo", "--output-dir", str(out / "results"), "--no-progress",
-        "--base-url", server.url + "/v1", *args, env=script_env(OPENAI_API_KEY=KEY),
-    )  # fmt: skip
+run_openai = partial(run_openai_on_demo, key=KEY)
 
 
 def run_textonly(server, out, *args):
-    return run_script(
-        "inference_llama33textonly.py", "--dataset", "demo", "--output-dir", str(out / "results"),
-        "--no-progress", "--ollama-host", server.url, *args, env=script_env(),
-    )  # fmt: skip
+    return run_on_demo(
+        "inference_llama33textonly.py", out, "--ollama-host", server.url, *args, env=script_env()
+    )
 
 
 def test_gpt4o_paper_requests_ask_for_logprobs_which_are_not_kept(tmp_path):

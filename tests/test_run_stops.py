@@ -4,9 +4,11 @@ common error."""
 
 from __future__ import annotations
 
+from functools import partial
+
 import pytest
 from loopback import AnthropicServer, Fault, OllamaServer, OpenAIServer, Reply
-from loopback.harness import demo, records, run_on_demo, run_script, script_env
+from loopback.harness import demo, records, run_on_demo, run_openai_on_demo, run_script, script_env
 
 from smmile.judge.cache import JudgeCache
 from smmile.judge.judging import Judge, make_judge_backend, prompt_hash
@@ -19,15 +21,7 @@ KEY = "sk-loopback-stop-5d2e"
 N = len(demo().problems)
 
 
-def run_openai(server, out, *args):
-    return run_on_demo(
-        "inference_openai.py",
-        out,
-        "--base-url",
-        server.url + "/v1",
-        *args,
-        env=script_env(OPENAI_API_KEY=KEY),
-    )
+run_openai = partial(run_openai_on_demo, key=KEY)
 
 
 class Gone:

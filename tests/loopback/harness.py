@@ -53,6 +53,18 @@ def run_on_demo(script: str, out: Path, *args: str, env: dict[str, str] | None =
     )
 
 
+def run_openai_on_demo(server, out: Path, *args: str, key: str):
+    """inference_openai.py on the demo against `server`'s OpenAI-compatible endpoint, with API key `key`."""
+    return run_on_demo(
+        "inference_openai.py",
+        out,
+        "--base-url",
+        server.url + "/v1",
+        *args,
+        env=script_env(OPENAI_API_KEY=key),
+    )
+
+
 def records(path: Path) -> list[dict]:
     return read_jsonl(path).rows
 
