@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from helpers import run_script
+from helpers import run_on_demo, run_script
 
 from smmile.analysis.stats import paired_bootstrap
 from smmile.data import load_dataset_problems, resolve_source
@@ -16,13 +16,9 @@ from smmile.results.jsonl import read_jsonl
 
 
 def baseline(out: Path, *extra: str) -> subprocess.CompletedProcess:
-    proc = run_script(
+    proc = run_on_demo(
         "inference_baselines.py",
-        "--dataset",
-        "demo",
-        "--output-dir",
-        str(out / "results"),
-        "--no-progress",
+        out,
         "--baseline",
         "random",
         "majority",

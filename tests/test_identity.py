@@ -10,7 +10,7 @@ import shutil
 from pathlib import Path
 
 import pytest
-from helpers import run_script
+from helpers import run_on_demo, run_script
 
 import utils
 from smmile.data import DEMO_DIR
@@ -24,15 +24,7 @@ from utils import run_script as run_main
 
 
 def baseline(out: Path, *extra: str) -> object:
-    return run_script(
-        "inference_baselines.py",
-        "--dataset",
-        "demo",
-        "--output-dir",
-        out / "results",
-        "--no-progress",
-        *extra,
-    )
+    return run_on_demo("inference_baselines.py", out, *extra)
 
 
 def one_line_refusal(proc, *needles: str) -> str:

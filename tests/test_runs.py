@@ -11,7 +11,7 @@ import time
 from pathlib import Path
 
 import pytest
-from helpers import run_script
+from helpers import run_on_demo, run_script
 
 from smmile.data import load_dataset_problems, resolve_source
 from smmile.models.base import Backend, batched
@@ -26,16 +26,7 @@ TIMING_FIELDS = {"latency_s", "finished_at", "usage"}
 
 
 def baseline(out: Path, *extra: str, env: dict | None = None) -> subprocess.CompletedProcess:
-    return run_script(
-        "inference_baselines.py",
-        "--dataset",
-        "demo",
-        "--output-dir",
-        str(out / "results"),
-        "--no-progress",
-        *extra,
-        env=env,
-    )
+    return run_on_demo("inference_baselines.py", out, *extra, env=env)
 
 
 def records(path: Path) -> list[dict]:

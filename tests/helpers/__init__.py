@@ -35,6 +35,15 @@ def run_script(
     )
 
 
+def run_on_demo(
+    script: str, out: Path, *args: object, env: dict | None = None
+) -> subprocess.CompletedProcess:
+    """`script` on the bundled demo, writing under `out`/results (the demo's go to results_demo)."""
+    return run_script(
+        script, "--dataset", "demo", "--output-dir", out / "results", "--no-progress", *args, env=env
+    )
+
+
 def record(pid: str, answer: str | None = "yes", truth: str = "yes", **kw) -> dict:
     """An open-format qwen7B ICL record as a JSON object."""
     fields = {
