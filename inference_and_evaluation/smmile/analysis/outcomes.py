@@ -22,6 +22,7 @@ from smmile.results.evaluations import (
     judge_verdicts,
     read_evaluations,
     read_json_quietly,
+    read_judge_data,
 )
 from smmile.results.naming import EM_SUFFIX, JUDGE_SUFFIX, ResultKey, parse_result_name
 from smmile.results.reader import Result
@@ -55,7 +56,7 @@ def collect_outcomes(results: list[Result], folder: Path) -> tuple[list[Outcomes
         judge = judge_file(folder, result)
         if metric == "EM" and judge.is_file():
             try:
-                verdicts = judge_verdicts(judge)
+                verdicts = judge_verdicts(judge, read_judge_data(judge))
             except (FileProblem, OSError) as exc:
                 problems.append(f"error: {exc}")
                 continue

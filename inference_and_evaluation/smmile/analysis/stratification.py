@@ -17,7 +17,7 @@ from smmile.analysis.caveats import result_caveats
 from smmile.analysis.order import MODE_ORDER, in_row_order
 from smmile.data.problems import CONTEXT_FLAGS, context_facts
 from smmile.errors import FileProblem, UserError
-from smmile.results.evaluations import judge_file, judge_verdicts
+from smmile.results.evaluations import judge_file, judge_verdicts, read_judge_data
 from smmile.results.outputs import Stratification, StratificationEntry
 from smmile.results.reader import Result
 from smmile.scoring import record_correct
@@ -127,7 +127,7 @@ def _wanted_format(eval_type: str) -> str:
 def _verdicts(result: Result, folder: Path, eval_type: str) -> dict[str, int] | None:
     if eval_type == "llm":
         path = judge_file(folder, result)
-        return judge_verdicts(path) if path.is_file() else None
+        return judge_verdicts(path, read_judge_data(path)) if path.is_file() else None
     metric = EVAL_TYPES[eval_type]
     return {r.problem_id: int(record_correct(r, metric)) for r in result.records}
 

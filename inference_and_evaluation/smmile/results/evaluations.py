@@ -120,17 +120,21 @@ def incomplete_reason(evaluation: Mapping[str, Any]) -> str:
     )
 
 
-def judge_verdicts(path: Path) -> dict[str, int]:
-    """Per-problem 0/1 verdicts from a judge file's problem_accuracies (100.0 / 0.0).
-
-    An incomplete judge file (unjudged records) is a FileProblem: it holds no score.
-    """
+def read_judge_data(path: Path) -> Any:
+    """A judge file's JSON; a FileProblem when it is not UTF-8 or not JSON (an OSError as raised)."""
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        return json.loads(path.read_text(encoding="utf-8"))
     except UnicodeDecodeError:
         raise FileProblem(path, "not UTF-8") from None
     except ValueError as exc:
         raise FileProblem(path, f"not valid JSON ({exc})") from None
+
+
+def judge_verdicts(path: Path, data: Any) -> dict[str, int]:
+    """Per-problem 0/1 verdicts from a judge file's problem_accuracies (100.0 / 0.0).
+
+    An incomplete judge file (unjudged records) is a FileProblem: it holds no score.
+    """
     if isinstance(data, dict) and not is_complete(data) and "judged_accuracies" in data:
         raise FileProblem(path, incomplete_reason(data) + "; re-run evaluate_LLMJudge.py to judge them")
     return accuracy_verdicts(path, data)
@@ -149,6 +153,14 @@ def accuracy_verdicts(path: Path, data: Any) -> dict[str, int]:
     return verdicts
 
 
+def judge_name(data: Any) -> str | None:
+    """`backend:model` of the judge a judge file's JSON names (the authors' files name none)."""
+    judge = data.get("judge") if isinstance(data, dict) else None
+    if not isinstance(judge, dict) or not judge.get("model"):
+        return None
+    return f"{judge.get('backend') or '?'}:{judge['model']}"
+
+
 def read_json_quietly(path: Path) -> Any | None:
     """A file's JSON, or None when it is absent or unreadable (reported where it is needed)."""
     try:
@@ -159,8 +171,4 @@ def read_json_quietly(path: Path) -> Any | None:
 
 def judge_of(path: Path) -> str | None:
     """`backend:model` of the judge a judge file names (the authors' files name none)."""
-    data = read_json_quietly(path)
-    judge = data.get("judge") if isinstance(data, dict) else None
-    if not isinstance(judge, dict) or not judge.get("model"):
-        return None
-    return f"{judge.get('backend') or '?'}:{judge['model']}"
+    return judge_name(read_json_quietly(path))

@@ -7,10 +7,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from smmile.analysis.outcomes import JUDGE_SUFFIX, judge_verdicts
 from smmile.analysis.stratification import CONTEXT_FLAGS
 from smmile.errors import FileProblem
 from smmile.present.tables import row_order
+from smmile.results.evaluations import judge_verdicts, read_judge_data
+from smmile.results.naming import JUDGE_SUFFIX
 from smmile.results.reader import Result
 from smmile.scoring import metric_for, record_correct
 from smmile.types import Problem, ResultRecord
@@ -48,7 +49,7 @@ def _judges(result: Result, folder: Path, notes: list[str]) -> dict[str, int]:
     if result.key is None or result.key.task_format != "open" or not path.is_file():
         return {}
     try:
-        return judge_verdicts(path)
+        return judge_verdicts(path, read_judge_data(path))
     except (FileProblem, OSError) as exc:
         notes.append(f"error: {exc}")
         return {}
