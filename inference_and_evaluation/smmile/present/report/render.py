@@ -78,7 +78,7 @@ def write_report(
     """
     out = Path(out)
     judged = read_judge_files(folder, results)
-    views, notes = build_views(results, folder, problems)
+    views, notes = build_views(results, judged, problems)
     if not views:
         raise UserError(f"{folder}: no readable result to report")
     store = _image_store(out, inline_images or problems is None, thumb_size)
