@@ -13,7 +13,7 @@ import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from smmile.errors import FileProblem
 from smmile.results.naming import (
@@ -21,12 +21,8 @@ from smmile.results.naming import (
     JUDGE_SUFFIX,
     STRICT_SUFFIX,
     ResultKey,
-    evaluation_name,
     parse_evaluation_name,
 )
-
-if TYPE_CHECKING:
-    from smmile.results.reader import Result
 
 REQUIRED = (
     "model",
@@ -101,11 +97,6 @@ def without_result(saved: Iterable[SavedEvaluation], result_stems: Iterable[str]
 # --- the judge's evaluation of one result ---------------------------------------------------
 
 
-def judge_file(folder: Path, result: Result) -> Path:
-    """The judge's evaluation of `result` in `folder` (it may not exist)."""
-    return folder / evaluation_name(result.output_stem, JUDGE_SUFFIX)
-
-
 def is_complete(evaluation: Mapping[str, Any]) -> bool:
     """Whether a judge evaluation holds a score (the published ones carry no `complete` key)."""
     return evaluation.get("complete", True) is not False and evaluation.get("accuracy") is not None
@@ -159,16 +150,3 @@ def judge_name(data: Any) -> str | None:
     if not isinstance(judge, dict) or not judge.get("model"):
         return None
     return f"{judge.get('backend') or '?'}:{judge['model']}"
-
-
-def read_json_quietly(path: Path) -> Any | None:
-    """A file's JSON, or None when it is absent or unreadable (reported where it is needed)."""
-    try:
-        return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else None
-    except (OSError, ValueError):
-        return None
-
-
-def judge_of(path: Path) -> str | None:
-    """`backend:model` of the judge a judge file names (the authors' files name none)."""
-    return judge_name(read_json_quietly(path))
