@@ -17,9 +17,10 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from smmile.analysis.paper import dataset_of_results, paper_table
+from smmile.analysis.paper import dataset_of_results
 from smmile.analysis.paper_cells import our_cells
 from smmile.analysis.paper_compare import TOLERANCE, compare
+from smmile.data.paper_tables import paper_table
 from smmile.errors import UserError
 from smmile.io import write_atomic
 from smmile.present.paper import combined_latex, comparison_text

@@ -14,7 +14,7 @@ from variance_analysis import write_icl_gain
 
 from smmile.analysis.icl_gain import GainSelection, average_gains, icl_gains
 from smmile.analysis.outcomes import Outcomes, collect_outcomes
-from smmile.analysis.paper import paper_table
+from smmile.data.paper_tables import paper_table
 from smmile.errors import UserError
 from smmile.present.icl_gain import average_lines, gain_latex
 from smmile.results.naming import ResultKey

@@ -9,7 +9,6 @@ from pathlib import Path
 import pytest
 from helpers import PUBLISHED, ROOT, record, run_script
 
-from smmile.analysis.paper import paper_table, paper_tables
 from smmile.analysis.paper_compare import (
     AGREES,
     DIFFERS,
@@ -21,6 +20,7 @@ from smmile.analysis.paper_compare import (
     compare,
     compare_cell,
 )
+from smmile.data.paper_tables import paper_table, paper_tables
 from smmile.present.paper import combined_latex, comparison_text
 from smmile.present.tables import COLUMNS
 

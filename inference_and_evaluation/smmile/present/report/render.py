@@ -9,7 +9,7 @@ from pathlib import Path
 from jinja2 import Environment, PackageLoader, StrictUndefined
 from markupsafe import Markup
 
-from smmile.analysis.paper import PaperTable
+from smmile.data.paper_tables import PaperTable
 from smmile.errors import UserError
 from smmile.io import write_atomic
 from smmile.present.report.answers import build_views

@@ -8,9 +8,9 @@ from dataclasses import dataclass
 
 from smmile.analysis.caveats import LEGEND, Caveats, legend_lines
 from smmile.analysis.outcomes import Outcomes, collect_outcomes, unjudged_cells
-from smmile.analysis.paper import PaperCell, PaperTable
 from smmile.analysis.paper_compare import TOLERANCE
 from smmile.analysis.stats import BootstrapResult, bootstrap
+from smmile.data.paper_tables import PaperCell, PaperTable
 from smmile.present.tables import COLUMNS, display_name, row_order
 from smmile.results.reader import Result
 from smmile.results.scores import JudgeFiles
