@@ -17,15 +17,17 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from smmile.analysis.paper import dataset_of_results, paper_table
+from smmile.analysis.paper import dataset_of_results
 from smmile.analysis.paper_cells import our_cells
 from smmile.analysis.paper_compare import TOLERANCE, compare
+from smmile.data.paper_tables import paper_table
 from smmile.errors import UserError
 from smmile.io import write_atomic
 from smmile.present.paper import combined_latex, comparison_text
 from smmile.present.tables import COLUMNS, row_order
 from smmile.results.folder import read_results_folder
 from smmile.results.naming import PAPER_COMPARISON
+from smmile.results.scores import read_judge_files
 from utils import add_bootstrap_args, check_bootstrap_args, run_script, script_parser
 
 
@@ -71,7 +73,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(line, file=sys.stderr)
     results = found.checked()
     table = paper_table(choose_table(args.dataset, dataset_of_results(results), folder))
-    ours, notes = our_cells(results, folder, n_boot=args.n_bootstrap, seed=args.seed)
+    ours, notes = our_cells(
+        results, read_judge_files(folder, results), n_boot=args.n_bootstrap, seed=args.seed
+    )
     for line in notes:
         print(line, file=sys.stderr)
     models = sorted({k[0] for k in ours} | set(table.models))

@@ -17,7 +17,8 @@ import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-from smmile.analysis.paper import table_for_results
+from smmile.analysis.paper import dataset_of_results
+from smmile.data.paper_tables import table_for
 from smmile.data.reference import load_reference_dataset
 from smmile.data.sources import DEMO_ID
 from smmile.errors import UserError
@@ -94,7 +95,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         inline_images=args.inline_images,
         thumb_size=args.thumb_size,
         subtitle=subtitle,
-        paper_table=table_for_results(results),
+        paper_table=table_for(dataset_of_results(results)),
     )
     for line in report_notes:
         print(line, file=sys.stderr)

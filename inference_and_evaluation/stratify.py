@@ -28,6 +28,7 @@ from smmile.io import write_atomic
 from smmile.present.stratification import stratification_text
 from smmile.results.folder import read_results_folder
 from smmile.results.naming import figure_stem, heatmap_name, stratification_name
+from smmile.results.scores import read_judge_files
 from smmile.types import Problem
 from utils import (
     add_dataset_args,
@@ -78,7 +79,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(line, file=sys.stderr)
     results = found.checked()
     problems, dataset_label, dataset_notes = load_problems(args)
-    scored, scored_notes = collect_scored(results, folder, args.eval_type, problems, dataset_label)
+    judged = read_judge_files(folder, results if args.eval_type == "llm" else [])  # em, mcqa: no judge
+    scored, scored_notes = collect_scored(results, judged, args.eval_type, problems, dataset_label)
     for line in dataset_notes + scored_notes:
         print(line, file=sys.stderr)
 

@@ -48,6 +48,7 @@ from smmile.results.naming import (
 )
 from smmile.results.outputs import Cells, Gains
 from smmile.results.reader import check_single_dataset, load_results
+from smmile.results.scores import read_judge_files, read_saved_scores
 from utils import (
     EXIT_USER_ERROR,
     add_bootstrap_args,
@@ -114,8 +115,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     folder = Path(args.results_dir)
     results, notes = load_results(folder)
-    outcomes, judge_problems = collect_outcomes(results, folder)
-    saved, saved_notes = saved_outcomes(folder)
+    judged = read_judge_files(folder, results)
+    outcomes, judge_problems = collect_outcomes(results, judged)
+    saved, saved_notes = saved_outcomes(read_saved_scores(folder))
     have = {(o.key.model, o.metric, o.key.inference_mode) for o in outcomes if o.key.ablation is None}
     saved = [o for o in saved if (o.key.model, o.metric, o.key.inference_mode) not in have]
     check_single_dataset(results, folder, [(f"the saved score of {o.key.stem}", o.by_problem) for o in saved])
@@ -128,7 +130,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     strict = strict_outcomes(results) if args.strict_match else []
     cells = accuracy_cells([*plain, *strict], n_boot=args.n_bootstrap, seed=args.seed)
-    unscored = {k: c for k, c in unjudged_cells(results, folder).items() if k not in have}
+    unscored = {k: c for k, c in unjudged_cells(results, judged).items() if k not in have}
     metrics = METRICS_WITH_STRICT if args.strict_match else METRIC_ORDER
     summary = evaluation_results_text(cells, unscored, metrics, args.n_bootstrap, args.seed)
     if cells:

@@ -14,11 +14,12 @@ from variance_analysis import write_icl_gain
 
 from smmile.analysis.icl_gain import GainSelection, average_gains, icl_gains
 from smmile.analysis.outcomes import Outcomes, collect_outcomes
-from smmile.analysis.paper import paper_table
+from smmile.data.paper_tables import paper_table
 from smmile.errors import UserError
 from smmile.present.icl_gain import average_lines, gain_latex
 from smmile.results.naming import ResultKey
 from smmile.results.reader import load_results
+from smmile.results.scores import read_judge_files
 from smmile.types import ResultRecord
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -193,7 +194,7 @@ def test_write_icl_gain_files_and_figures(tmp_path, capsys):
         json.dumps({"problem_accuracies": {p: 0.0 for p in pids}}), encoding="utf-8"
     )
     results, _ = load_results(folder)
-    outcomes, _ = collect_outcomes(results, folder)
+    outcomes, _ = collect_outcomes(results, read_judge_files(folder, results))
     cells = {"qwen7B": {"EM": {"0-shot": {"accuracy": 20.0, "ci_low": 10.0, "ci_high": 30.0}}}}
     gains = write_icl_gain(
         folder, outcomes, generate_table=True, n_boot=200, seed=1, figures_dir=tmp_path / "figs", cells=cells
@@ -220,7 +221,7 @@ def test_write_icl_gain_files_and_figures(tmp_path, capsys):
 def test_no_model_with_both_modes_still_writes_the_files(tmp_path, capsys):
     write_jsonl(tmp_path, "majority", "ICL", ids(5), set())
     results, _ = load_results(tmp_path)
-    outcomes, _ = collect_outcomes(results, tmp_path)
+    outcomes, _ = collect_outcomes(results, read_judge_files(tmp_path, results))
     assert write_icl_gain(tmp_path, outcomes, figures_dir=tmp_path / "figs") == {}
     assert json.loads((tmp_path / "icl_gain.json").read_text(encoding="utf-8")) == {
         "gains": {},
@@ -250,7 +251,9 @@ def test_every_published_model_with_both_modes_gets_a_gain(tmp_path, capsys):
     both = {r.key.model for r in results if r.key.inference_mode == "0-shot"} & {
         r.key.model for r in results if r.key.inference_mode == "ICL"
     }
-    gains = write_icl_gain(folder, collect_outcomes(results, folder)[0], n_boot=200)
+    gains = write_icl_gain(
+        folder, collect_outcomes(results, read_judge_files(folder, results))[0], n_boot=200
+    )
     assert len(both) == 16 and set(gains) == both
     for model in both:
         assert set(gains[model]) == {"LLM", "EM", "MCQA"}

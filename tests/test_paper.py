@@ -9,7 +9,6 @@ from pathlib import Path
 import pytest
 from helpers import PUBLISHED, ROOT, record, run_script
 
-from smmile.analysis.paper import paper_table, paper_tables
 from smmile.analysis.paper_compare import (
     AGREES,
     DIFFERS,
@@ -21,6 +20,7 @@ from smmile.analysis.paper_compare import (
     compare,
     compare_cell,
 )
+from smmile.data.paper_tables import paper_table, paper_tables
 from smmile.present.paper import combined_latex, comparison_text
 from smmile.present.tables import COLUMNS
 
@@ -338,13 +338,14 @@ def test_the_report_of_a_partial_run_marks_no_difference(tmp_path):
 def test_another_judge_is_named(tmp_path):
     from smmile.analysis.paper_cells import our_cells
     from smmile.results.reader import load_results
+    from smmile.results.scores import read_judge_files
 
     _write(tmp_path, "result_qwen7B_ICL_open.jsonl", [record(f"p{i}") for i in range(3)])
     judge = {"model": "qwen7B", "problem_accuracies": {"p0": 100.0, "p1": 0.0, "p2": 0.0}}
     judge["judge"] = {"backend": "openai", "model": "gpt-4o-mini", "failed_requests": 0}
     (tmp_path / "result_qwen7B_ICL_open_evaluationllm.json").write_text(json.dumps(judge))
     results, _ = load_results(tmp_path)
-    cells, notes = our_cells(results, tmp_path, n_boot=50)
+    cells, notes = our_cells(results, read_judge_files(tmp_path, results), n_boot=50)
     assert not notes and cells[("qwen7B", "LLM", "ICL")].judge == "openai:gpt-4o-mini"
     assert cells[("qwen7B", "EM", "ICL")].judge is None
     c = compare_cell(paper_table("smmile"), "qwen7B", "LLM", "ICL", cells[("qwen7B", "LLM", "ICL")], 0.5, 3.0)

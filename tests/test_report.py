@@ -17,6 +17,7 @@ from PIL import Image
 from smmile.data import load_dataset_problems, resolve_source
 from smmile.present.report.answers import build_views
 from smmile.results.reader import load_results
+from smmile.results.scores import read_judge_files
 from smmile.runner import context_metadata
 from smmile.types import Problem, ResultRecord
 
@@ -97,7 +98,9 @@ def stderr_lines(proc) -> list[str]:
 
 def test_views_hold_every_answer_and_verdict(folder, problems):
     results, _ = load_results(folder)
-    views, notes = build_views(results, folder, {p.problem_id: p for p in problems})
+    views, notes = build_views(
+        results, read_judge_files(folder, results), {p.problem_id: p for p in problems}
+    )
     assert notes == []
     assert [v.problem_id for v in views] == sorted(p.problem_id for p in problems)
     first = next(v for v in views if v.problem_id == problems[0].problem_id)

@@ -22,6 +22,7 @@ from smmile.data import load_dataset_problems, resolve_source
 from smmile.errors import UserError
 from smmile.present.stratification import stratification_text
 from smmile.results.reader import check_single_dataset, load_results
+from smmile.results.scores import read_judge_files
 from smmile.runner import context_metadata
 from smmile.types import Problem, ResultRecord, Triplet
 
@@ -157,7 +158,7 @@ def test_context_flags_of_a_plain_run(problems):
 
 def test_table_from_jsonl_records(folder, problems):
     results, _ = load_results(folder)
-    scored, notes = collect_scored(results, folder, "em")
+    scored, notes = collect_scored(results, read_judge_files(folder, results), "em")
     table = stratification_table(scored)
     assert notes == []
     assert list(table) == ["qwen7B:0-shot", "qwen7B:ICL"]
@@ -261,7 +262,7 @@ def test_results_without_flags_are_set_aside_when_others_have_them(folder):
     with open(folder / "result_llava_7b_ICL.csv", "w", newline="", encoding="utf-8") as fh:
         csv.writer(fh).writerows([["problem_id", "true_answer", "generated_answer"], ["p1", "a", "a"]])
     results, _ = load_results(folder)
-    scored, notes = collect_scored(results, folder, "em")
+    scored, notes = collect_scored(results, read_judge_files(folder, results), "em")
     assert [s.label for s in scored] == ["qwen7B:0-shot", "qwen7B:ICL"]
     assert len(notes) == 1 and "result_llava_7b_ICL.csv" in notes[0] and "--dataset" in notes[0]
 

@@ -1,30 +1,23 @@
 """Per-problem outcomes (1 right / 0 wrong) of every result and metric: what the statistics resample.
 
 EM and MCQA come from the records; LLM from the judge's `<stem>_evaluationllm.json` beside an
-open result (its problem_accuracies, 100.0 or 0.0 per problem; read by `results.evaluations`).
+open result (its problem_accuracies, 100.0 or 0.0 per problem; read by `results.scores`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import numpy as np
 
 from smmile.analysis.caveats import Caveats, result_caveats, saved_caveats
 from smmile.analysis.order import STRICT
 from smmile.errors import FileProblem
-from smmile.results.evaluations import (
-    accuracy_verdicts,
-    is_complete,
-    judge_file,
-    judge_verdicts,
-    read_evaluations,
-    read_json_quietly,
-)
-from smmile.results.naming import EM_SUFFIX, JUDGE_SUFFIX, ResultKey, parse_result_name
+from smmile.results.evaluations import accuracy_verdicts
+from smmile.results.naming import JUDGE_SUFFIX, ResultKey
 from smmile.results.reader import Result
+from smmile.results.scores import JudgeFiles, SavedScores
 from smmile.scoring import metric_for, record_correct
 
 
@@ -42,7 +35,7 @@ class Outcomes:
         return np.fromiter(self.by_problem.values(), dtype=np.int8, count=len(self.by_problem))
 
 
-def collect_outcomes(results: list[Result], folder: Path) -> tuple[list[Outcomes], list[str]]:
+def collect_outcomes(results: list[Result], judged: JudgeFiles) -> tuple[list[Outcomes], list[str]]:
     """Outcomes of every readable result (ablations included) and one line per unusable judge file."""
     out: list[Outcomes] = []
     problems: list[str] = []
@@ -52,18 +45,17 @@ def collect_outcomes(results: list[Result], folder: Path) -> tuple[list[Outcomes
         metric = metric_for(result.key.task_format)
         by_problem = {r.problem_id: int(record_correct(r, metric)) for r in result.records}
         out.append(Outcomes(result.key, metric, by_problem, result_caveats(result, metric)))
-        judge = judge_file(folder, result)
-        if metric == "EM" and judge.is_file():
-            try:
-                verdicts = judge_verdicts(judge)
-            except (FileProblem, OSError) as exc:
-                problems.append(f"error: {exc}")
+        judge = judged.of(result)
+        if metric == "EM" and judge.present:
+            if judge.verdicts is None:
+                problems.append(f"error: {judge.problem}")
                 continue
+            verdicts = judge.verdicts
             out.append(Outcomes(result.key, "LLM", verdicts, result_caveats(result, "LLM", n=len(verdicts))))
     return out, problems
 
 
-def unjudged_cells(results: list[Result], folder: Path) -> dict[tuple[str, str, str], Caveats]:
+def unjudged_cells(results: list[Result], judged: JudgeFiles) -> dict[tuple[str, str, str], Caveats]:
     """{(model, "LLM", mode): caveats} of the plain results whose judge file is incomplete: cells
     a table marks but shows no number for."""
     out: dict[tuple[str, str, str], Caveats] = {}
@@ -71,25 +63,23 @@ def unjudged_cells(results: list[Result], folder: Path) -> dict[tuple[str, str, 
         key = result.key
         if key is None or key.ablation or key.task_format != "open" or not result.records:
             continue
-        data = read_json_quietly(judge_file(folder, result))
-        if isinstance(data, dict) and not is_complete(data):
-            unjudged = int(data.get("unjudged_count") or 0) or len(result.records)
-            judged = len(result.records) - unjudged
-            out[(key.model, "LLM", key.inference_mode)] = result_caveats(result, "LLM", judged, unjudged)
+        judge = judged.of(result)
+        if judge.incomplete:
+            unjudged = int(judge.unjudged_count or 0) or len(result.records)
+            judged_n = len(result.records) - unjudged
+            out[(key.model, "LLM", key.inference_mode)] = result_caveats(result, "LLM", judged_n, unjudged)
     return out
 
 
-def saved_outcomes(folder: Path) -> tuple[list[Outcomes], list[str]]:
+def saved_outcomes(saved: Sequence[SavedScores]) -> tuple[list[Outcomes], list[str]]:
     """Outcomes of the saved scores (`*_evaluation.json`, `*_evaluationllm.json`) whose result
-    file is not in `folder` (e.g. a published score without its model outputs), marked as such,
+    file is not in the folder (e.g. a published score without its model outputs), marked as such,
     and one line per unusable or set-aside file."""
-    stems = {f.output_stem for f in map(parse_result_name, folder.iterdir()) if f is not None}
     out: list[Outcomes] = []
     notes: list[str] = []
-    for suffix in (EM_SUFFIX, JUDGE_SUFFIX):
-        saved, bad = read_evaluations(folder, suffix, skip_stems=stems)
-        notes += bad
-        for s in saved:
+    for group in saved:
+        notes += group.notes
+        for s in group.evaluations:
             if s.key.ablation:
                 continue
             try:
@@ -97,7 +87,7 @@ def saved_outcomes(folder: Path) -> tuple[list[Outcomes], list[str]]:
             except FileProblem as exc:
                 notes.append(f"warning: {exc}; this saved score without a result file is left out")
                 continue
-            metric = "LLM" if suffix == JUDGE_SUFFIX else metric_for(s.key.task_format)
+            metric = "LLM" if group.suffix == JUDGE_SUFFIX else metric_for(s.key.task_format)
             out.append(Outcomes(s.key, metric, verdicts, saved_caveats(s, verdicts)))
             notes.append(
                 f"warning: {s.path.name}: no result file beside it; its saved score is used as published"

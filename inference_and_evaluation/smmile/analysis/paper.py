@@ -1,106 +1,12 @@
-"""The paper's Table 1 (SMMILE) and Table 2 (SMMILE++), shipped as package data.
-
-`data/paper_tables.json` holds, per table, every cell the paper printed (model, metric, mode,
-value, plus_minus) with the paper it comes from. The values are bootstrap means over 1,000
-resamples of the problems and the plus_minus is the bootstrap SD (the paper's Sec. 3.1); they
-are not observed accuracies. Table 1 omits 0-shot EM (at most 3.65 for every model); Table 2
-has no Claude 3.7 Sonnet; the Expert columns (expert ratings, Table 1) have no plus_minus.
-"""
+"""Which of the paper's datasets a folder's results answer (the tables: `data.paper_tables`)."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable
-from dataclasses import dataclass
-from functools import cache
-from importlib import resources
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from smmile.results.reader import Result
-
-DATA_FILE = "paper_tables.json"
-EXPERT = "Expert"
-
-
-@dataclass(frozen=True)
-class PaperCell:
-    """One printed cell: a bootstrap mean (points) and its bootstrap SD (None: printed without)."""
-
-    model: str
-    paper_name: str
-    metric: str
-    mode: str
-    value: float
-    sd: float | None
-
-
-@dataclass(frozen=True)
-class Omitted:
-    """A column the paper left out, with the bound it gave for every model."""
-
-    metric: str
-    mode: str
-    at_most: float
-
-
-@dataclass(frozen=True)
-class PaperTable:
-    """One of the paper's tables: its cells by (model, metric, mode) and how it was computed."""
-
-    table: str  # "Table 1"
-    dataset: str  # the harness's dataset name: "smmile" | "augmented"
-    dataset_name: str  # "SMMILE" | "SMMILE++"
-    problems: int
-    source: str
-    bootstrap_resamples: int
-    notes: tuple[str, ...]
-    omitted: tuple[Omitted, ...]
-    cells: dict[tuple[str, str, str], PaperCell]
-
-    @property
-    def models(self) -> list[str]:
-        return list(dict.fromkeys(c.model for c in self.cells.values()))
-
-    def cell(self, model: str, metric: str, mode: str) -> PaperCell | None:
-        return self.cells.get((model, metric, mode))
-
-    def omission(self, metric: str, mode: str) -> Omitted | None:
-        return next((o for o in self.omitted if (o.metric, o.mode) == (metric, mode)), None)
-
-    def paper_name(self, model: str) -> str | None:
-        return next((c.paper_name for c in self.cells.values() if c.model == model), None)
-
-
-@cache
-def paper_tables() -> dict[str, PaperTable]:
-    """{dataset name: table} read from the package data."""
-    data = json.loads(resources.files("smmile.data").joinpath(DATA_FILE).read_text(encoding="utf-8"))
-    tables = {}
-    for t in data["tables"]:
-        cells = {
-            (c["model"], c["metric"], c["mode"]): PaperCell(
-                c["model"], c["paper_name"], c["metric"], c["mode"], float(c["value"]), c["plus_minus"]
-            )
-            for c in t["cells"]
-        }
-        tables[t["dataset"]] = PaperTable(
-            table=t["table"],
-            dataset=t["dataset"],
-            dataset_name=t["dataset_name"],
-            problems=int(t["problems"]),
-            source=data["source"],
-            bootstrap_resamples=int(data["bootstrap_resamples"]),
-            notes=tuple(t["notes"]),
-            omitted=tuple(Omitted(o["metric"], o["mode"], float(o["at_most"])) for o in t["omitted"]),
-            cells=cells,
-        )
-    return tables
-
-
-def paper_table(dataset: str) -> PaperTable:
-    """The paper's table of `dataset` ("smmile" or "augmented"); KeyError for any other."""
-    return paper_tables()[dataset]
 
 
 def dataset_of_records(ids: set[str], problem_ids: list[str]) -> str:
@@ -124,9 +30,3 @@ def dataset_of_results(results: Iterable[Result]) -> str:
         {rec.dataset for r in results for rec in r.records if rec.dataset},
         [rec.problem_id for r in results for rec in r.records],
     )
-
-
-def table_for_results(results: Iterable[Result]) -> PaperTable | None:
-    """The paper's table for a folder's results (one dataset); None for the demo's."""
-    dataset = dataset_of_results(results)
-    return None if dataset == "demo" else paper_table(dataset)

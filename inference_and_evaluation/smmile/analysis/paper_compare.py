@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from smmile.analysis.paper import EXPERT, PaperTable
+from smmile.data.paper_tables import EXPERT, PaperTable
 from smmile.results.outputs import ComparisonSummary
 
 PAPER_JUDGE = "ollama:llama3.3"  # the paper's LLM judge (backend:model)

@@ -10,16 +10,15 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from smmile.analysis.caveats import result_caveats
 from smmile.analysis.order import MODE_ORDER, in_row_order
 from smmile.data.problems import CONTEXT_FLAGS, context_facts
-from smmile.errors import FileProblem, UserError
-from smmile.results.evaluations import judge_file, judge_verdicts
+from smmile.errors import UserError
 from smmile.results.outputs import Stratification, StratificationEntry
 from smmile.results.reader import Result
+from smmile.results.scores import JudgeFiles
 from smmile.scoring import record_correct
 from smmile.types import Problem, ResultRecord
 
@@ -124,29 +123,22 @@ def _wanted_format(eval_type: str) -> str:
     return "mcqa" if eval_type == "mcqa" else "open"
 
 
-def _verdicts(result: Result, folder: Path, eval_type: str) -> dict[str, int] | None:
-    if eval_type == "llm":
-        path = judge_file(folder, result)
-        return judge_verdicts(path) if path.is_file() else None
-    metric = EVAL_TYPES[eval_type]
-    return {r.problem_id: int(record_correct(r, metric)) for r in result.records}
-
-
 def collect_scored(
     results: Sequence[Result],
-    folder: str | Path,
+    judged: JudgeFiles,
     eval_type: str,
     problems: Mapping[str, Problem] | None = None,
     dataset_label: str = "the dataset",
 ) -> tuple[list[Scored], list[str]]:
-    """The plain results of the eval type's format with their verdicts and flags, and warnings.
+    """The plain results of the eval type's format with their verdicts (llm: from `judged`, whose
+    folder the messages name) and flags, and warnings.
 
     Raises a UserError (one line) when nothing can be stratified: no result of that format, no
     judge file (llm), or no flags (CSV results without a dataset).
     """
     if eval_type not in EVAL_TYPES:
         raise ValueError(f"unknown eval type {eval_type!r}; expected one of {', '.join(EVAL_TYPES)}")
-    folder = Path(folder)
+    folder = judged.folder
     fmt = _wanted_format(eval_type)
     candidates = [
         r
@@ -162,14 +154,17 @@ def collect_scored(
     not_in_dataset: list[str] = []
     for result in candidates:
         assert result.key is not None
-        try:
-            verdicts = _verdicts(result, folder, eval_type)
-        except (FileProblem, OSError) as exc:
-            notes.append(f"error: {exc}")
-            continue
-        if verdicts is None:
-            no_judge.append(judge_file(folder, result).name)
-            continue
+        if eval_type == "llm":
+            judge = judged.of(result)
+            if judge.problem is not None:
+                notes.append(f"error: {judge.problem}")
+                continue
+            if judge.verdicts is None:
+                no_judge.append(judge.name)
+                continue
+            verdicts = judge.verdicts
+        else:
+            verdicts = {r.problem_id: int(record_correct(r, EVAL_TYPES[eval_type])) for r in result.records}
         by_pid = {r.problem_id: r for r in result.records}
         flags: dict[str, dict[str, Any]] = {}
         for pid in verdicts:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from smmile.analysis.paper import PaperTable
 from smmile.analysis.paper_compare import DIFFERS, INCOMPLETE, NEW, NOT_RUN, CellComparison, Comparison
+from smmile.data.paper_tables import PaperTable
 from smmile.present.tables import COLUMNS, display_name, grid, latex_table
 
 DASH = "-"

@@ -13,7 +13,7 @@ import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from smmile.errors import FileProblem
 from smmile.results.naming import (
@@ -21,12 +21,8 @@ from smmile.results.naming import (
     JUDGE_SUFFIX,
     STRICT_SUFFIX,
     ResultKey,
-    evaluation_name,
     parse_evaluation_name,
 )
-
-if TYPE_CHECKING:
-    from smmile.results.reader import Result
 
 REQUIRED = (
     "model",
@@ -101,11 +97,6 @@ def without_result(saved: Iterable[SavedEvaluation], result_stems: Iterable[str]
 # --- the judge's evaluation of one result ---------------------------------------------------
 
 
-def judge_file(folder: Path, result: Result) -> Path:
-    """The judge's evaluation of `result` in `folder` (it may not exist)."""
-    return folder / evaluation_name(result.output_stem, JUDGE_SUFFIX)
-
-
 def is_complete(evaluation: Mapping[str, Any]) -> bool:
     """Whether a judge evaluation holds a score (the published ones carry no `complete` key)."""
     return evaluation.get("complete", True) is not False and evaluation.get("accuracy") is not None
@@ -120,17 +111,21 @@ def incomplete_reason(evaluation: Mapping[str, Any]) -> str:
     )
 
 
-def judge_verdicts(path: Path) -> dict[str, int]:
-    """Per-problem 0/1 verdicts from a judge file's problem_accuracies (100.0 / 0.0).
-
-    An incomplete judge file (unjudged records) is a FileProblem: it holds no score.
-    """
+def read_judge_data(path: Path) -> Any:
+    """A judge file's JSON; a FileProblem when it is not UTF-8 or not JSON (an OSError as raised)."""
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        return json.loads(path.read_text(encoding="utf-8"))
     except UnicodeDecodeError:
         raise FileProblem(path, "not UTF-8") from None
     except ValueError as exc:
         raise FileProblem(path, f"not valid JSON ({exc})") from None
+
+
+def judge_verdicts(path: Path, data: Any) -> dict[str, int]:
+    """Per-problem 0/1 verdicts from a judge file's problem_accuracies (100.0 / 0.0).
+
+    An incomplete judge file (unjudged records) is a FileProblem: it holds no score.
+    """
     if isinstance(data, dict) and not is_complete(data) and "judged_accuracies" in data:
         raise FileProblem(path, incomplete_reason(data) + "; re-run evaluate_LLMJudge.py to judge them")
     return accuracy_verdicts(path, data)
@@ -149,17 +144,8 @@ def accuracy_verdicts(path: Path, data: Any) -> dict[str, int]:
     return verdicts
 
 
-def read_json_quietly(path: Path) -> Any | None:
-    """A file's JSON, or None when it is absent or unreadable (reported where it is needed)."""
-    try:
-        return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else None
-    except (OSError, ValueError):
-        return None
-
-
-def judge_of(path: Path) -> str | None:
-    """`backend:model` of the judge a judge file names (the authors' files name none)."""
-    data = read_json_quietly(path)
+def judge_name(data: Any) -> str | None:
+    """`backend:model` of the judge a judge file's JSON names (the authors' files name none)."""
     judge = data.get("judge") if isinstance(data, dict) else None
     if not isinstance(judge, dict) or not judge.get("model"):
         return None

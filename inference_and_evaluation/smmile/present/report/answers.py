@@ -4,14 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
-from smmile.analysis.outcomes import JUDGE_SUFFIX, judge_verdicts
 from smmile.analysis.stratification import CONTEXT_FLAGS
-from smmile.errors import FileProblem
 from smmile.present.tables import row_order
 from smmile.results.reader import Result
+from smmile.results.scores import JudgeFiles
 from smmile.scoring import metric_for, record_correct
 from smmile.types import Problem, ResultRecord
 
@@ -43,15 +41,13 @@ class ProblemView:
     answers: list[AnswerView] = field(default_factory=list)
 
 
-def _judges(result: Result, folder: Path, notes: list[str]) -> dict[str, int]:
-    path = folder / f"{result.output_stem}{JUDGE_SUFFIX}"
-    if result.key is None or result.key.task_format != "open" or not path.is_file():
+def _judges(result: Result, judged: JudgeFiles, notes: list[str]) -> dict[str, int]:
+    if result.key is None or result.key.task_format != "open":
         return {}
-    try:
-        return judge_verdicts(path)
-    except (FileProblem, OSError) as exc:
-        notes.append(f"error: {exc}")
-        return {}
+    judge = judged.of(result)
+    if judge.problem is not None:
+        notes.append(f"error: {judge.problem}")
+    return judge.verdicts or {}
 
 
 def _static_flags(metadata: Mapping[str, Any]) -> dict[str, Any]:
@@ -81,16 +77,16 @@ def _ranked(results: Sequence[Result]) -> list[Result]:
 
 
 def build_views(
-    results: Sequence[Result], folder: str | Path, problems: Mapping[str, Problem] | None
+    results: Sequence[Result], judged: JudgeFiles, problems: Mapping[str, Problem] | None
 ) -> tuple[list[ProblemView], list[str]]:
-    """One view per problem any result answered (sorted by id), and warning lines."""
-    folder = Path(folder)
+    """One view per problem any result answered (sorted by id, with the verdicts of `judged`), and
+    warning lines."""
     notes: list[str] = []
     views: dict[str, ProblemView] = {}
     for result in _ranked(results):
         key = result.key
         assert key is not None
-        judged = _judges(result, folder, notes)
+        verdicts = _judges(result, judged, notes)
         metric = metric_for(key.task_format)
         for rec in result.records:
             view = views.get(rec.problem_id)
@@ -112,8 +108,8 @@ def build_views(
                 answer.em = correct
             else:
                 answer.mcqa = correct
-            if rec.problem_id in judged:
-                answer.judge = bool(judged[rec.problem_id])
+            if rec.problem_id in verdicts:
+                answer.judge = bool(verdicts[rec.problem_id])
             view.answers.append(answer)
     if problems is not None:
         absent = [pid for pid in views if pid not in problems]

@@ -9,7 +9,7 @@ from pathlib import Path
 from jinja2 import Environment, PackageLoader, StrictUndefined
 from markupsafe import Markup
 
-from smmile.analysis.paper import PaperTable
+from smmile.data.paper_tables import PaperTable
 from smmile.errors import UserError
 from smmile.io import write_atomic
 from smmile.present.report.answers import build_views
@@ -18,6 +18,7 @@ from smmile.present.report.summary import build_summary
 from smmile.present.report.view import Page, build_page
 from smmile.present.tables import NO_SCORE
 from smmile.results.reader import Result
+from smmile.results.scores import read_judge_files
 from smmile.types import Problem
 
 TEMPLATE = "report.html.j2"
@@ -76,11 +77,12 @@ def write_report(
     Returns the number of problems shown and warning lines.
     """
     out = Path(out)
-    views, notes = build_views(results, folder, problems)
+    judged = read_judge_files(folder, results)
+    views, notes = build_views(results, judged, problems)
     if not views:
         raise UserError(f"{folder}: no readable result to report")
     store = _image_store(out, inline_images or problems is None, thumb_size)
-    summary = build_summary(results, folder, paper_table)
+    summary = build_summary(results, judged, paper_table)
     title = f"SMMILE results: {Path(folder).resolve().name}"
     page = render_page(build_page(title, subtitle, views, summary, store))
     notes += store.notes

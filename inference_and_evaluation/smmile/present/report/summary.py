@@ -5,15 +5,15 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from pathlib import Path
 
 from smmile.analysis.caveats import LEGEND, Caveats, legend_lines
 from smmile.analysis.outcomes import Outcomes, collect_outcomes, unjudged_cells
-from smmile.analysis.paper import PaperCell, PaperTable
 from smmile.analysis.paper_compare import TOLERANCE
 from smmile.analysis.stats import BootstrapResult, bootstrap
+from smmile.data.paper_tables import PaperCell, PaperTable
 from smmile.present.tables import COLUMNS, display_name, row_order
 from smmile.results.reader import Result
+from smmile.results.scores import JudgeFiles
 
 Column = tuple[str, str]  # (metric, mode)
 N_BOOT = 1000
@@ -79,7 +79,7 @@ def _scores(outcomes: Sequence[Outcomes]) -> dict[str, dict[Column, BootstrapRes
 
 
 def _caveats(
-    outcomes: Sequence[Outcomes], results: Sequence[Result], folder: Path
+    outcomes: Sequence[Outcomes], results: Sequence[Result], judged: JudgeFiles
 ) -> dict[str, dict[Column, Caveats]]:
     """{row label: {column: caveats}} of the scored cells, and of the plain LLM cells without a
     score (unjudged records)."""
@@ -87,7 +87,7 @@ def _caveats(
     for o in outcomes:
         if o.caveats is not None:
             out.setdefault(_label(o), {})[(o.metric, o.key.inference_mode)] = o.caveats
-    for (model, metric, mode), caveats in unjudged_cells(list(results), folder).items():
+    for (model, metric, mode), caveats in unjudged_cells(list(results), judged).items():
         out.setdefault(display_name(model), {})[(metric, mode)] = caveats
     return out
 
@@ -126,12 +126,11 @@ def _provenance(table: PaperTable) -> str:
     )
 
 
-def build_summary(results: Sequence[Result], folder: str | Path, table: PaperTable | None) -> Summary:
-    """The summary of `results` (their judge files in `folder`), beside the paper's `table`."""
-    folder = Path(folder)
-    outcomes, _ = collect_outcomes(list(results), folder)
+def build_summary(results: Sequence[Result], judged: JudgeFiles, table: PaperTable | None) -> Summary:
+    """The summary of `results` (with their judge files), beside the paper's `table`."""
+    outcomes, _ = collect_outcomes(list(results), judged)
     scores = _scores(outcomes)
-    caveats = _caveats(outcomes, results, folder)
+    caveats = _caveats(outcomes, results, judged)
     paper = _paper_cells(results, table)
     columns = tuple(c for c in COLUMNS if any(c in cells for cells in [*scores.values(), *caveats.values()]))
     problems = table.problems if table else 0
