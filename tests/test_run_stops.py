@@ -165,6 +165,26 @@ def test_the_judge_stops_on_refusals_keeping_what_it_cached(tmp_path):
     assert len(cached) == 2  # the verdicts received before the stop
 
 
+def test_a_stop_closes_the_client_before_it_is_raised(tmp_path):
+    """The refusal that stops a run leaves no request, client or event loop behind to be closed
+    whenever it is collected (by then another loop may be running)."""
+    texts = [f"judge prompt {i}" for i in range(6)]
+    closed: list[bool] = []
+    with OllamaServer(reply=lambda request: Reply("0")) as server:
+        server.inject(*[Fault(401, match=f"prompt {i}") for i in range(6)])
+        backend = judge_backend("ollama", server, concurrency=1)
+        close = backend.close_client
+
+        async def closing_client(client):
+            closed.append(True)
+            await close(client)
+
+        backend.close_client = closing_client
+        with JudgeCache.in_folder(tmp_path) as cache, pytest.raises(ServiceRefused) as stopped:
+            Judge(backend, "ollama", "llama3.3", cache).judge_all(texts)
+        assert stopped.value is not None and closed == [True]
+
+
 # --- the summary line ---------------------------------------------------------------------------
 
 

@@ -12,6 +12,7 @@ import argparse
 import time
 from abc import abstractmethod
 from collections.abc import Iterator, Mapping, Sequence
+from contextlib import closing
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -152,10 +153,11 @@ class ApiBackend(Backend):
             on_error=lambda exc: Response.failure(error_text(exc, self.secrets)),
             stop=lambda: streak.refusal is not None,
         )
-        for handed, (index, response) in enumerate(responses, 1):
-            yield index, response
-            if streak.refusal is not None and handed >= streak.tripped_at:
-                raise streak.refusal
+        with closing(responses):  # a stop closes the client and the loop before it is raised
+            for handed, (index, response) in enumerate(responses, 1):
+                yield index, response
+                if streak.refusal is not None and handed >= streak.tripped_at:
+                    raise streak.refusal
         if streak.refusal is not None:
             raise streak.refusal
 
