@@ -17,6 +17,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from smmile.analysis.order import in_row_order
 from smmile.analysis.paper import dataset_of_results
 from smmile.analysis.paper_cells import our_cells
 from smmile.analysis.paper_compare import TOLERANCE, compare
@@ -24,7 +25,7 @@ from smmile.data.paper_tables import paper_table
 from smmile.errors import UserError
 from smmile.io import write_atomic
 from smmile.present.paper import combined_latex, comparison_text
-from smmile.present.tables import COLUMNS, row_order
+from smmile.present.tables import COLUMNS
 from smmile.results.folder import read_results_folder
 from smmile.results.naming import PAPER_COMPARISON
 from smmile.results.scores import read_judge_files
@@ -79,8 +80,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     for line in notes:
         print(line, file=sys.stderr)
     models = sorted({k[0] for k in ours} | set(table.models))
-    order = [m for group in row_order(models) for m in group]
-    comparison = compare(table, ours, COLUMNS, order, tolerance=args.tolerance)
+    comparison = compare(table, ours, COLUMNS, in_row_order(models), tolerance=args.tolerance)
 
     text = comparison_text(comparison)
     write_atomic(folder / PAPER_COMPARISON.txt, text)

@@ -205,7 +205,7 @@ def latex_table(
         lines.append(r"\midrule")
     lines += [*(row(m) for m in others)]
     if extra:
-        lines += [r"\midrule", *(row(m, extra) for group in row_order(list(extra)) for m in group)]
+        lines += [r"\midrule", *(row(m, extra) for m in in_row_order(list(extra)))]
     lines += [r"\bottomrule", r"\end{tabular}"]
     if usual is not None and (used or len(ns) > 1):  # printed under the table, not only in the source
         lines.append(f"\\par{{\\footnotesize $n={usual}$ problems per cell unless shown.}}")
