@@ -284,7 +284,8 @@ def damage_pages(path: Path) -> None:
 def test_a_cache_with_damaged_pages_is_refused_with_the_flag_to_rebuild_it(tmp_path):
     from loopback import OllamaServer
 
-    from smmile.judge.cache import FILE_NAME, JudgeCache
+    from smmile.judge.cache import JudgeCache
+    from smmile.results.naming import JUDGE_CACHE as FILE_NAME
 
     folder = judged_folder(tmp_path)
     with OllamaServer(reply=lambda request: "1") as server:

@@ -15,9 +15,10 @@ from loopback import Fault, OllamaServer, OpenAIServer, Reply
 from loopback.harness import SCRIPTS, records, run_on_demo, run_script, script_env
 
 from smmile.io import write_atomic
-from smmile.judge.cache import FILE_NAME, JudgeCache
+from smmile.judge.cache import JudgeCache
 from smmile.judge.judging import JUDGE_PROMPT, judge_prompt, parse_verdict
 from smmile.results.jsonl import dumps
+from smmile.results.naming import JUDGE_CACHE as FILE_NAME
 from smmile.types import ResultRecord
 
 # PROTOCOL.md's judge prompt, spelled out here independently of smmile.judge.judging.

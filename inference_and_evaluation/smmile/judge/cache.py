@@ -18,7 +18,6 @@ from smmile.io import valid_utf8
 from smmile.results.manifest import utc_now
 from smmile.results.naming import JUDGE_CACHE
 
-FILE_NAME = JUDGE_CACHE  # in the results folder
 _CHUNK = 500  # host parameters per lookup, well under sqlite's limit
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS judgements (
@@ -105,7 +104,7 @@ class JudgeCache:
 
     @classmethod
     def in_folder(cls, folder: str | Path, rebuild: bool = False) -> JudgeCache:
-        return cls(Path(folder) / FILE_NAME, rebuild=rebuild)
+        return cls(Path(folder) / JUDGE_CACHE, rebuild=rebuild)
 
     def lookup(self, backend: str, model: str, hashes: Iterable[str]) -> dict[str, Cached]:
         wanted = list(dict.fromkeys(hashes))
