@@ -19,6 +19,7 @@ from smmile.analysis.order import (
     in_row_order,
     row_order,
 )
+from smmile.results.evaluations import is_complete
 from smmile.results.outputs import Cells
 
 COLUMNS: tuple[tuple[str, str], ...] = tuple((m, mode) for m in METRIC_ORDER for mode in MODE_ORDER)
@@ -217,7 +218,7 @@ def evaluation_notes(evaluation: Mapping[str, Any]) -> list[str]:
     """What a reader of one evaluation's row must know: unjudged records (no score), MCQA replies
     no option could be read from."""
     notes = []
-    if evaluation.get("complete") is False or evaluation.get("accuracy") is None:
+    if not is_complete(evaluation):
         notes.append(f"incomplete: {evaluation.get('unjudged_count', '?')} unjudged, no score")
     if evaluation.get("unreadable_count"):
         notes.append(
