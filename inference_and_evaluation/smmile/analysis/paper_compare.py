@@ -21,8 +21,6 @@ PAPER_JUDGE = "ollama:llama3.3"  # the paper's LLM judge (backend:model)
 TOLERANCE = 0.5  # points
 Z = 3.0  # bootstrap-noise SDs a difference may span and still be resampling noise
 
-# what a comparison keeps of the paper's table (PaperTable's attributes, Comparison's fields)
-TABLE_FACTS = ("table", "dataset_name", "source", "problems", "bootstrap_resamples")
 AGREES, DIFFERS, INCOMPLETE = "agrees", "differs", "incomplete"
 NOT_RUN, NEW, OMITTED = "not in the folder", "not in the paper", "omitted by the paper"
 
@@ -181,5 +179,14 @@ def compare(
             c = compare_cell(table, model, metric, mode, ours.get((model, metric, mode)), tolerance, z)
             if c is not None:
                 cells.append(c)
-    described = {name: getattr(table, name) for name in TABLE_FACTS}
-    return Comparison(**described, tolerance=tolerance, z=z, cells=cells, paper_notes=table.notes)
+    return Comparison(
+        table=table.table,
+        dataset_name=table.dataset_name,
+        source=table.source,
+        problems=table.problems,
+        bootstrap_resamples=table.bootstrap_resamples,
+        tolerance=tolerance,
+        z=z,
+        cells=cells,
+        paper_notes=table.notes,
+    )
