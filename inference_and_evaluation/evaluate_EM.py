@@ -31,7 +31,7 @@ from smmile.results.naming import (
     evaluation_name,
 )
 from smmile.results.outputs import Evaluation
-from smmile.results.reader import discover_results, load_results
+from smmile.results.reader import load_results, result_stems
 from smmile.scoring import evaluate_result
 from utils import EXIT_USER_ERROR, add_result_filters, run_script, script_parser
 
@@ -99,8 +99,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     saved, saved_notes = read_evaluations(out, suffix)
     for line in saved_notes:
         print(line, file=sys.stderr)
-    result_stems = {r.output_stem for r in discover_results(folder)} | set(new)
-    alone = {s.stem for s in without_result(saved, result_stems)}
+    alone = {s.stem for s in without_result(saved, result_stems(folder) | set(new))}
     rows = merged(new, saved)
     stems = [*new, *(s.stem for s in saved if s.stem not in new)]
     table = comparison_table(rows, [[NO_RESULT] if stem in alone else [] for stem in stems])

@@ -160,7 +160,7 @@ def _shard_order(f: ResultFile) -> tuple[int, int]:
 
 
 def _read_group(folder: Path, key: ResultKey, kind: str, files: list[ResultFile]) -> Result:
-    files = sorted(files, key=_shard_order)
+    """One Result from its files (in `_shard_order`)."""
     result = Result(key=key, kind=kind, files=[f.path for f in files], output_stem=files[0].output_stem)
     raw: list[ResultRecord] = []
     for f in files:
@@ -208,35 +208,52 @@ def _mixed_identities(result: Result) -> str | None:
     )
 
 
-def discover_results(folder: str | Path) -> list[Result]:
-    """Every `result_*.jsonl|csv` directly in `folder`, grouped into Results (shards merged)."""
-    folder = Path(folder)
+def _result_files(
+    folder: Path,
+) -> tuple[list[tuple[tuple[ResultKey, str], list[ResultFile]]], list[Path]]:
+    """The result files directly in `folder` by (key, kind), in reading order, and the files
+    named like results whose names do not parse; nothing is read."""
     if not folder.is_dir():
         raise UserError(f"{folder}: no such folder")
     groups: dict[tuple[ResultKey, str], list[ResultFile]] = defaultdict(list)
-    unnamed: list[Result] = []
+    unnamed: list[Path] = []
     for path in sorted(folder.iterdir()):
         if not (looks_like_result(path) and path.is_file()):
             continue
         parsed = parse_result_name(path)
         if parsed is None:
-            unnamed.append(
-                Result(
-                    key=None,
-                    kind=path.suffix.lstrip("."),
-                    files=[path],
-                    output_stem=path.stem,
-                    problems=[
-                        f"{path}: file name does not read as result_<model>_<0-shot|ICL>[_<open|mcqa>]"
-                        f"[.<ablation>][.shard-K-of-N].jsonl (or .csv); skipped"
-                    ],
-                )
-            )
+            unnamed.append(path)
             continue
         groups[(parsed.key, parsed.kind)].append(parsed)
     ordered = sorted(groups.items(), key=lambda item: (_key_order(item[0][0]), item[0][1]))
-    results = [_read_group(folder, key, kind, files) for (key, kind), files in ordered]
-    return results + unnamed
+    return [(group, sorted(files, key=_shard_order)) for group, files in ordered], unnamed
+
+
+def _unnamed(path: Path) -> Result:
+    return Result(
+        key=None,
+        kind=path.suffix.lstrip("."),
+        files=[path],
+        output_stem=path.stem,
+        problems=[
+            f"{path}: file name does not read as result_<model>_<0-shot|ICL>[_<open|mcqa>]"
+            f"[.<ablation>][.shard-K-of-N].jsonl (or .csv); skipped"
+        ],
+    )
+
+
+def discover_results(folder: str | Path) -> list[Result]:
+    """Every `result_*.jsonl|csv` directly in `folder`, grouped into Results (shards merged)."""
+    folder = Path(folder)
+    groups, unnamed = _result_files(folder)
+    results = [_read_group(folder, key, kind, files) for (key, kind), files in groups]
+    return results + [_unnamed(path) for path in unnamed]
+
+
+def result_stems(folder: str | Path) -> set[str]:
+    """The output stems of `discover_results(folder)`, from the file names alone."""
+    groups, unnamed = _result_files(Path(folder))
+    return {files[0].output_stem for _, files in groups} | {path.stem for path in unnamed}
 
 
 def one_per_key(results: list[Result]) -> tuple[list[Result], list[str]]:
