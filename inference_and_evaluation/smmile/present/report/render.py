@@ -86,8 +86,5 @@ def write_report(
     title = f"SMMILE results: {Path(folder).resolve().name}"
     page = render_page(build_page(title, subtitle, views, summary, store))
     notes += store.notes
-    try:
-        write_atomic(out, page)
-    except OSError as exc:
-        raise UserError(f"{out}: cannot write ({exc.strerror or exc})") from None
+    write_atomic(out, page)  # a failure is one line naming the file (a FileProblem)
     return len(views), notes
