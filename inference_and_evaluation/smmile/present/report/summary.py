@@ -65,8 +65,13 @@ class Summary:
     legend: tuple[str, ...]
 
 
+def run_label(model: str, ablation: str | None) -> str:
+    """A run as the page names it: the model's display name, its ablation in brackets."""
+    return display_name(model) + (f" [{ablation}]" if ablation else "")
+
+
 def _label(o: Outcomes) -> str:
-    return display_name(o.key.model) + (f" [{o.key.ablation}]" if o.key.ablation else "")
+    return run_label(o.key.model, o.key.ablation)
 
 
 def _scores(outcomes: Sequence[Outcomes]) -> dict[str, dict[Column, BootstrapResult]]:
