@@ -51,11 +51,9 @@ def build() -> tuple[list[dict], dict[str, bytes]]:
 def write_demo(out: Path) -> tuple[int, int]:
     """Write data.jsonl and images/*.png under `out`; returns (problems, images)."""
     rows, images = build()
-    (out / "images").mkdir(parents=True, exist_ok=True)
     for relative, data in images.items():
-        write_atomic(out / relative, data)
-    text = "".join(json.dumps(row, ensure_ascii=False) + "\n" for row in rows)
-    write_atomic(out / "data.jsonl", text.encode("utf-8"))
+        write_atomic(out / relative, data)  # the folders are made as needed
+    write_atomic(out / "data.jsonl", "".join(json.dumps(row, ensure_ascii=False) + "\n" for row in rows))
     return len(PROBLEMS), len(images)
 
 

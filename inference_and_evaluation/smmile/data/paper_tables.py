@@ -63,9 +63,6 @@ class PaperTable:
     def omission(self, metric: str, mode: str) -> Omitted | None:
         return next((o for o in self.omitted if (o.metric, o.mode) == (metric, mode)), None)
 
-    def paper_name(self, model: str) -> str | None:
-        return next((c.paper_name for c in self.cells.values() if c.model == model), None)
-
 
 @cache
 def paper_tables() -> dict[str, PaperTable]:

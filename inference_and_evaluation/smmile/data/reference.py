@@ -21,40 +21,23 @@ class DatasetFlags(Protocol):
     hf_cache_dir: str | None
 
 
-def reference_dataset(
-    purpose: str,
-    dataset: str | None = None,
-    dataset_path: str | None = None,
-    dataset_id: str | None = None,
-    image_dir: str | None = None,
-    hf_cache_dir: str | None = None,
+def load_reference_dataset(
+    args: DatasetFlags, purpose: str, dataset: str | None = None, dataset_path: str | None = None
 ) -> LoadedDataset | None:
-    """The dataset to read `purpose` from (its flags, its examples), or None when neither `dataset`
-    nor `dataset_path` names one. A load that fails says what it was for."""
+    """The dataset named by a script's dataset flags, to read `purpose` from (its flags, its
+    examples), or None when neither --dataset nor --dataset-path names one; `dataset` /
+    `dataset_path`, when given, stand for those two. A load that fails says what it was for."""
+    dataset = dataset if dataset is not None else args.dataset
+    dataset_path = dataset_path if dataset_path is not None else args.dataset_path
     if dataset is None and dataset_path is None:
         return None
-    source = resolve_source(dataset or "smmile", dataset_id, dataset_path)
+    source = resolve_source(dataset or "smmile", args.dataset_id, dataset_path)
     try:
         return load_dataset_problems(
             source,
-            image_dir=Path(image_dir) if image_dir else None,
-            hf_cache_dir=hf_cache_dir,
+            image_dir=Path(args.image_dir) if args.image_dir else None,
+            hf_cache_dir=args.hf_cache_dir,
             fetch_missing=False,
         )
     except UserError as exc:
         raise UserError(f"cannot read {purpose} from the dataset: {exc}") from None
-
-
-def load_reference_dataset(
-    args: DatasetFlags, purpose: str, dataset: str | None = None, dataset_path: str | None = None
-) -> LoadedDataset | None:
-    """`reference_dataset` named by a script's dataset flags; `dataset` / `dataset_path`, when
-    given, stand for --dataset / --dataset-path."""
-    return reference_dataset(
-        purpose,
-        dataset if dataset is not None else args.dataset,
-        dataset_path if dataset_path is not None else args.dataset_path,
-        args.dataset_id,
-        args.image_dir,
-        args.hf_cache_dir,
-    )

@@ -6,8 +6,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from smmile.analysis.order import in_row_order
 from smmile.analysis.stratification import CONTEXT_FLAGS
-from smmile.present.tables import row_order
 from smmile.results.reader import Result
 from smmile.results.scores import JudgeFiles
 from smmile.scoring import metric_for, record_correct
@@ -59,7 +59,7 @@ def _ranked(results: Sequence[Result]) -> list[Result]:
     """The readable results: models in the tables' row order, each plain run before its
     ablations, open before MCQA, 0-shot before ICL."""
     usable = [r for r in results if r.key is not None and r.records]
-    models = [m for group in row_order([r.key.model for r in usable if r.key]) for m in group]
+    models = in_row_order([r.key.model for r in usable if r.key])
     rank = {m: i for i, m in enumerate(models)}
 
     def run_order(r: Result) -> tuple[int, bool, bool, bool, str]:

@@ -6,9 +6,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from smmile.analysis.order import in_row_order
 from smmile.analysis.stratification import SPECIALITY, value_key, value_order
 from smmile.present.report.answers import ProblemView
-from smmile.present.tables import display_name, row_order
+from smmile.present.tables import display_name
 
 # an answer row's outcome tokens (`data-outcome`), as the Answer filter offers them
 OUTCOMES = (
@@ -63,7 +64,7 @@ def build_filters(views: Sequence[ProblemView]) -> tuple[Filter, ...]:
                 specialities.add(value_key(v))
             else:
                 flags.setdefault(k, set()).add(value_key(v))
-    model_order = [m for group in row_order(list(models)) for m in group]
+    model_order = in_row_order(list(models))
     flag_groups = tuple(
         ChoiceGroup(
             k.removeprefix("flag_").replace("_", " "),

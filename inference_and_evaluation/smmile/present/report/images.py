@@ -39,11 +39,13 @@ class ImageStore:
         self.unshown: dict[str, str] = {}  # sha256 -> why no thumbnail is shown
         self.notes: list[str] = []  # a warning per image not shown for its size
 
-    def _thumbnail(self, ref: ImageRef) -> tuple[bytes, str] | None:
+    def _thumbnail(self, ref: ImageRef) -> tuple[bytes, bytes, str] | None:
+        """(the image's bytes, its thumbnail, its format), or None when it cannot be shown."""
         from PIL import UnidentifiedImageError
 
         try:
-            return make_thumbnail(ref.read_bytes(), self.size)
+            data = ref.read_bytes()
+            return (data, *make_thumbnail(data, self.size))
         except TooLarge as exc:
             name = ref.path or f"sha256 {ref.sha256[:12]}"
             self.unshown[ref.sha256] = TOO_LARGE
@@ -69,14 +71,15 @@ class ImageStore:
                 self._done[ref.sha256] = None
             elif self.folder is None:
                 self._done[ref.sha256] = (
-                    "data:image/jpeg;base64," + base64.b64encode(made[0]).decode(),
+                    "data:image/jpeg;base64," + base64.b64encode(made[1]).decode(),
                     None,
                 )
             else:
+                data, thumb, fmt = made
                 stem = ref.sha256[:20]
-                ext = {"jpeg": "jpg"}.get(made[1], made[1])
-                self._write(f"{stem}_thumb.jpg", made[0])
-                self._write(f"{stem}.{ext}", ref.read_bytes())
+                ext = {"jpeg": "jpg"}.get(fmt, fmt)
+                self._write(f"{stem}_thumb.jpg", thumb)
+                self._write(f"{stem}.{ext}", data)
                 self._done[ref.sha256] = (
                     f"{self.href_prefix}{stem}_thumb.jpg",
                     f"{self.href_prefix}{stem}.{ext}",

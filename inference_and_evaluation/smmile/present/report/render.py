@@ -14,7 +14,7 @@ from smmile.errors import UserError
 from smmile.io import write_atomic
 from smmile.present.report.answers import build_views
 from smmile.present.report.images import THUMB_SIZE, ImageStore
-from smmile.present.report.summary import build_summary
+from smmile.present.report.summary import N_BOOT, SEED, build_summary
 from smmile.present.report.view import Page, build_page
 from smmile.present.tables import NO_SCORE
 from smmile.results.reader import Result
@@ -41,7 +41,9 @@ def environment() -> Environment:
         assert env.loader is not None
         return Markup(env.loader.get_source(env, name)[0])
 
-    env.globals.update(css=asset("report.css"), js=asset("report.js"), no_score=NO_SCORE)
+    env.globals.update(
+        css=asset("report.css"), js=asset("report.js"), no_score=NO_SCORE, n_boot=N_BOOT, seed=SEED
+    )
     return env
 
 
@@ -86,8 +88,5 @@ def write_report(
     title = f"SMMILE results: {Path(folder).resolve().name}"
     page = render_page(build_page(title, subtitle, views, summary, store))
     notes += store.notes
-    try:
-        write_atomic(out, page)
-    except OSError as exc:
-        raise UserError(f"{out}: cannot write ({exc.strerror or exc})") from None
+    write_atomic(out, page)  # a failure is one line naming the file (a FileProblem)
     return len(views), notes

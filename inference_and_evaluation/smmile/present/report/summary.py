@@ -7,11 +7,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from smmile.analysis.caveats import LEGEND, Caveats, legend_lines
+from smmile.analysis.order import in_row_order
 from smmile.analysis.outcomes import Outcomes, collect_outcomes, unjudged_cells
 from smmile.analysis.paper_compare import TOLERANCE
 from smmile.analysis.stats import BootstrapResult, bootstrap
 from smmile.data.paper_tables import PaperCell, PaperTable
-from smmile.present.tables import COLUMNS, display_name, row_order
+from smmile.present.tables import COLUMNS, display_name
 from smmile.results.reader import Result
 from smmile.results.scores import JudgeFiles
 
@@ -64,13 +65,18 @@ class Summary:
     legend: tuple[str, ...]
 
 
+def run_label(model: str, ablation: str | None) -> str:
+    """A run as the page names it: the model's display name, its ablation in brackets."""
+    return display_name(model) + (f" [{ablation}]" if ablation else "")
+
+
 def _label(o: Outcomes) -> str:
-    return display_name(o.key.model) + (f" [{o.key.ablation}]" if o.key.ablation else "")
+    return run_label(o.key.model, o.key.ablation)
 
 
 def _scores(outcomes: Sequence[Outcomes]) -> dict[str, dict[Column, BootstrapResult]]:
     """{row label: {column: bootstrap}}; ablation runs get rows of their own."""
-    models = [m for group in row_order(sorted({o.key.model for o in outcomes})) for m in group]
+    models = in_row_order([o.key.model for o in outcomes])
     rank = {m: i for i, m in enumerate(models)}
     rows: dict[str, dict[Column, BootstrapResult]] = {}
     for o in sorted(outcomes, key=lambda o: (rank[o.key.model], o.key.ablation or "")):

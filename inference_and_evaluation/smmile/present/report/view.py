@@ -11,8 +11,7 @@ from smmile.analysis.stratification import SPECIALITY, value_key
 from smmile.present.report.answers import AnswerView, ProblemView
 from smmile.present.report.filters import Filter, build_filters
 from smmile.present.report.images import ImageStore, Picture
-from smmile.present.report.summary import Summary
-from smmile.present.tables import display_name
+from smmile.present.report.summary import Summary, run_label
 from smmile.results.records import is_error
 from smmile.types import Problem
 
@@ -131,7 +130,7 @@ def _examples_shown(a: AnswerView, problem: Problem | None) -> str | None:
 def _answer_row(a: AnswerView, problem: Problem | None) -> AnswerRow:
     return AnswerRow(
         model=a.model,
-        label=display_name(a.model) + (f" [{a.ablation}]" if a.ablation else ""),
+        label=run_label(a.model, a.ablation),
         mode=a.mode,
         task_format=a.task_format,
         outcome=_outcome(a),
