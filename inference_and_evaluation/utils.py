@@ -10,7 +10,6 @@ import os
 import signal
 import sys
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING
 
 from smmile.ablations import ICL_ORDERS, IRRELEVANT_FROM, KEEP, POSITIONS
 from smmile.cli import EXIT_USER_ERROR, HelpFormatter, ScriptParser, add_flag, at_least
@@ -19,10 +18,6 @@ from smmile.models.catalog import ATTN_IMPLEMENTATIONS, DTYPES, LocalModel, Mode
 from smmile.redaction import redact
 from smmile.runs import note, run_models
 from smmile.types import MODES, TASK_FORMATS
-
-if TYPE_CHECKING:  # what a run needs is imported when it starts, so evaluation scripts stay light
-    pass
-
 
 _STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
