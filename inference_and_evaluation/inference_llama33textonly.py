@@ -13,6 +13,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Sequence
 
+from smmile.cli import add_flag
 from smmile.models.api.backend import ApiSettings
 from smmile.models.api.server_check import check_ollama, preflight_timeout
 from smmile.models.base import Backend, GenerationConfig, ModelSpec
@@ -29,9 +30,7 @@ def main(argv: Sequence[str] | None = None, task_format: str = "open") -> int:
     parser = common_parser(__doc__.split("\n\n")[0], task_format=task_format)
     parser.add_argument("--model", default="llama3.3", help="the ollama model to call")
     parser.add_argument("--name", default=MODEL_ID, help="result id")
-    parser.add_argument(
-        "--ollama-host", "--ollama_host", dest="ollama_host", default=None, help="ollama server"
-    )
+    add_flag(parser, "--ollama-host", default=None, help="ollama server")
     parser.add_argument(
         "--temperature", type=float, default=None, help="sampling temperature (default: ollama's own)"
     )

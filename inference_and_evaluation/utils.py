@@ -10,7 +10,6 @@ import os
 import signal
 import sys
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING
 
 from smmile.ablations import ICL_ORDERS, IRRELEVANT_FROM, KEEP, POSITIONS
 from smmile.cli import EXIT_USER_ERROR, HelpFormatter, ScriptParser, add_flag, at_least
@@ -19,10 +18,6 @@ from smmile.models.catalog import ATTN_IMPLEMENTATIONS, DTYPES, LocalModel, Mode
 from smmile.redaction import redact
 from smmile.runs import note, run_models
 from smmile.types import MODES, TASK_FORMATS
-
-if TYPE_CHECKING:  # what a run needs is imported when it starts, so evaluation scripts stay light
-    pass
-
 
 _STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
@@ -186,7 +181,7 @@ def add_dataset_args(p: argparse.ArgumentParser, default: str | None, help: str)
         "--dataset-path",
         help="a local copy: a save_to_disk folder, or a folder with data.jsonl / parquet and images",
     )
-    p.add_argument("--dataset-id", "--dataset_id", dest="dataset_id", help="hub id overriding the default")
+    add_flag(p, "--dataset-id", help="hub id overriding the default")
     add_flag(
         p,
         "--image-dir",
@@ -239,39 +234,43 @@ def add_api_args(
     policy = RetryPolicy()
     count, positive, seconds = at_least(0, int), at_least(1, int), at_least(0.001, float)
     g = parser.add_argument_group("API requests")
-    for flags, parse, default, help in (
-        (("--concurrency",), positive, 8, "requests in flight at once"),
-        (
-            ("--max-retries", "--max_retries"),
-            count,
-            policy.max_retries,
-            "retries of a request that failed with 408/409/429/5xx, a timeout, a dropped connection or "
-            "a reply that does not parse (exponential backoff with jitter; retry-after honoured)",
-        ),
-        (("--timeout",), seconds, policy.read_timeout_s, "seconds to wait for the reply to one attempt"),
-        (
-            ("--connect-timeout", "--connect_timeout"),
-            seconds,
-            policy.connect_timeout_s,
-            "seconds to wait for a connection to the server",
-        ),
-        (
-            ("--total-timeout", "--total_timeout"),
-            seconds,
-            policy.total_timeout_s,
-            "seconds one request may take in all, every attempt and wait included; then it is an error record",
-        ),
-        (
-            ("--stop-after", "--stop_after"),
-            positive,
-            policy.stop_after,
-            "stop the run after this many requests in a row failed for authentication (401/403), "
-            "not found (404) or no reply (records kept)",
-        ),
-    ):
-        g.add_argument(
-            *flags, dest=flags[0].lstrip("-").replace("-", "_"), type=parse, default=default, help=help
-        )
+    g.add_argument("--concurrency", type=positive, default=8, help="requests in flight at once")
+    add_flag(
+        g,
+        "--max-retries",
+        type=count,
+        default=policy.max_retries,
+        help="retries of a request that failed with 408/409/429/5xx, a timeout, a dropped connection or "
+        "a reply that does not parse (exponential backoff with jitter; retry-after honoured)",
+    )
+    g.add_argument(
+        "--timeout",
+        type=seconds,
+        default=policy.read_timeout_s,
+        help="seconds to wait for the reply to one attempt",
+    )
+    add_flag(
+        g,
+        "--connect-timeout",
+        type=seconds,
+        default=policy.connect_timeout_s,
+        help="seconds to wait for a connection to the server",
+    )
+    add_flag(
+        g,
+        "--total-timeout",
+        type=seconds,
+        default=policy.total_timeout_s,
+        help="seconds one request may take in all, every attempt and wait included; then it is an error record",
+    )
+    add_flag(
+        g,
+        "--stop-after",
+        type=positive,
+        default=policy.stop_after,
+        help="stop the run after this many requests in a row failed for authentication (401/403), "
+        "not found (404) or no reply (records kept)",
+    )
     if base_url_flags:
         g.add_argument(*base_url_flags, dest="base_url", default=None, help=base_url_help)
 

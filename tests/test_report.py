@@ -15,10 +15,10 @@ from helpers import PUBLISHED, run_script
 from PIL import Image
 
 from smmile.data import load_dataset_problems, resolve_source
+from smmile.data.problems import context_facts as context_metadata
 from smmile.present.report.answers import build_views
 from smmile.results.reader import load_results
 from smmile.results.scores import read_judge_files
-from smmile.runner import context_metadata
 from smmile.types import Problem, ResultRecord
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -19,11 +19,11 @@ from smmile.analysis.stratification import (
     value_key,
 )
 from smmile.data import load_dataset_problems, resolve_source
+from smmile.data.problems import context_facts as context_metadata
 from smmile.errors import UserError
 from smmile.present.stratification import stratification_text
 from smmile.results.reader import check_single_dataset, load_results
 from smmile.results.scores import read_judge_files
-from smmile.runner import context_metadata
 from smmile.types import Problem, ResultRecord, Triplet
 
 ROOT = Path(__file__).resolve().parents[1]

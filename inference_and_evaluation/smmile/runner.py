@@ -138,12 +138,6 @@ def problems_to_run(config: RunConfig, dataset: LoadedDataset) -> list[Problem]:
     return problems
 
 
-def context_metadata(shown: Problem) -> dict[str, Any]:
-    """Per-record stratification facts of the problem as shown: number of examples, and whether the
-    first / last example's answer equals the query's."""
-    return context_facts(shown)
-
-
 def shown_problem(
     problem: Problem, config: RunConfig, pool: Sequence[Problem]
 ) -> tuple[Problem, dict[str, Any]]:
@@ -175,7 +169,7 @@ def make_record(
         dataset=config.dataset_id,
         ablation={**ablation, **(notes or {})} if ablation else None,
         examples_seen=[example_label(shown, t) for t in shown.examples],
-        metadata=context_metadata(shown),
+        metadata=context_facts(shown),
         status=response.status,
         error=response.error,
         latency_s=round(response.latency_s, 4),
