@@ -6,12 +6,11 @@ runs the problems of one shard into a file of its own.
 
 from __future__ import annotations
 
-import copy
 import signal
 import time
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field, fields, is_dataclass
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +26,7 @@ from smmile.prompts import Profile, build_prompt, get_profile, select_option
 from smmile.results.identity import RunIdentity, check_resume, dataset_content, shown_content
 from smmile.results.manifest import environment, read_manifest, scrub, utc_now, write_manifest
 from smmile.results.naming import ResultKey
+from smmile.results.schema import plain_copy
 from smmile.results.store import ResultStore, kept_records
 from smmile.sharding import Shard, in_shard
 from smmile.types import Problem, Prompt, Response, ResultRecord
@@ -67,7 +67,9 @@ class RunConfig:
     def recorded(self) -> dict[str, Any]:
         """The config as the manifest records it."""
         out = {
-            f.name: _plain(getattr(self, f.name)) for f in fields(self) if f.metadata.get("recorded", True)
+            f.name: plain_copy(getattr(self, f.name))
+            for f in fields(self)
+            if f.metadata.get("recorded", True)
         }
         out["output_dir"] = str(self.output_dir)
         return out
@@ -95,11 +97,6 @@ class RunConfig:
     @property
     def manifest_path(self) -> Path:
         return self.output_dir / self.key.manifest_name(self.shard)
-
-
-def _plain(value: Any) -> Any:
-    """A value as `asdict` gives it (a dataclass as a dict, containers copied)."""
-    return asdict(value) if is_dataclass(value) else copy.deepcopy(value)
 
 
 @dataclass

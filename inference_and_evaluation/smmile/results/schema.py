@@ -20,21 +20,22 @@ class _Box:
     value: Any
 
 
-def _plain(value: Any) -> Any:
-    """`asdict`'s copy of one field's value, without its deep copy of every scalar."""
+def plain_copy(value: Any) -> Any:
+    """`asdict`'s copy of one field's value (a dataclass as a dict, containers copied), without
+    its deep copy of every scalar."""
     kind = type(value)
     if kind in _SCALARS:
         return value
     if kind is dict:
-        return {_plain(k): _plain(v) for k, v in value.items()}
+        return {plain_copy(k): plain_copy(v) for k, v in value.items()}
     if kind is list:
-        return [_plain(v) for v in value]
+        return [plain_copy(v) for v in value]
     return asdict(_Box(value))["value"]
 
 
 def record_to_json(record: ResultRecord) -> dict[str, Any]:
     """The record as `dataclasses.asdict` gives it (a copy: nothing shared with the record)."""
-    return {name: _plain(getattr(record, name)) for name in FIELD_NAMES}
+    return {name: plain_copy(getattr(record, name)) for name in FIELD_NAMES}
 
 
 def record_from_json(obj: dict[str, Any]) -> ResultRecord:
