@@ -11,8 +11,8 @@ import prepare_data
 import pytest
 from test_data import demo_rows, hub_dataset
 
+from smmile.data import DEMO_DIR
 from smmile.data.images import cache_name, image_file_names
-from smmile.data.loading import DEMO_DIR
 
 
 @pytest.fixture

@@ -95,8 +95,9 @@ def skipped_problems_notes(dataset: LoadedDataset, image_dir: str | None, offlin
 def load_dataset_for(args: argparse.Namespace) -> LoadedDataset:
     """The problems of a run. With HF_HUB_OFFLINE=1 no image is fetched: the image folder has them
     (prepare_data.py fills it on a machine with internet)."""
+    from smmile.data import load_dataset_problems, resolve_source
     from smmile.data.fetch import FETCH_BUDGET_S
-    from smmile.data.loading import hub_offline, load_dataset_problems, resolve_source
+    from smmile.hub import hub_offline
 
     source = resolve_source(args.dataset, args.dataset_id, args.dataset_path)
     image_dir = Path(args.image_dir) if args.image_dir else None

@@ -13,7 +13,7 @@ def dataset_of_records(ids: set[str], problem_ids: list[str]) -> str:
     """The paper dataset that results with these record dataset ids and problem ids come from:
     "augmented" when the problems are SMMILE++ permutations (`<uuid>_perm_<k>`), "demo" for the
     bundled demo, else "smmile"."""
-    from smmile.data.loading import DEMO_ID
+    from smmile.data.sources import DEMO_ID
     from smmile.types import base_problem_id
 
     if DEMO_ID in ids:

@@ -13,20 +13,9 @@ from pathlib import Path
 
 from smmile.data.fetch import FETCH_BUDGET_S, FETCH_TIMEOUT_S, resolve_missing_images
 from smmile.data.problems import images_needed, to_problems
-from smmile.data.sources import DEMO_DIR, DEMO_ID, HUB_IDS, DatasetSource, read_rows, resolve_source
+from smmile.data.sources import DatasetSource, read_rows
 from smmile.data.validation import check_rows
-from smmile.hub import hub_offline
 from smmile.types import Problem
-
-__all__ = [  # the loader, and the names scripts import from here (their homes: sources, smmile.hub)
-    "DEMO_DIR",
-    "DEMO_ID",
-    "HUB_IDS",
-    "LoadedDataset",
-    "hub_offline",
-    "load_dataset_problems",
-    "resolve_source",
-]
 
 
 @dataclass

@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cache
 
-from smmile.data.loading import DEMO_DIR, DEMO_ID, HUB_IDS
+from smmile.data.sources import DEMO_DIR, DEMO_ID, HUB_IDS
 from smmile.types import base_problem_id
 
 SMMILE, SMMILE_PP, DEMO = "SMMILE", "SMMILE++", "demo"
