@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable, Iterable, Sequence
+from contextlib import closing
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, cast
 
@@ -144,20 +145,20 @@ class Judge:
             Prompt(f"judge-{h[:16]}", (Message("user", (Text(t),)),), profile="judge", task_format="open")
             for h, t in todo
         ]
-        for index, response in with_progress(
-            self.backend.stream(prompts), len(prompts), "judge", "prompt", progress
-        ):
-            h = todo[index][0]
-            run.sent += 1
-            if response.status != "ok" or response.text is None:
-                run.failed += 1
-                error = response.error or "no reply"
-                run.errors.append(error)
-                run.verdicts[h] = Verdict(False, False, None, failed=True, error=error)
-            else:
-                verdict = parse_verdict(response.text)
-                self.cache.store(self.backend_name, self.model, h, response.text, verdict_code(verdict))
-                run.verdicts[h] = verdict
+        stream = with_progress(self.backend.stream(prompts), len(prompts), "judge", "prompt", progress)
+        with closing(stream) as responses:  # a failure here stops the requests in flight at once
+            for index, response in responses:
+                h = todo[index][0]
+                run.sent += 1
+                if response.status != "ok" or response.text is None:
+                    run.failed += 1
+                    error = response.error or "no reply"
+                    run.errors.append(error)
+                    run.verdicts[h] = Verdict(False, False, None, failed=True, error=error)
+                else:
+                    verdict = parse_verdict(response.text)
+                    self.cache.store(self.backend_name, self.model, h, response.text, verdict_code(verdict))
+                    run.verdicts[h] = verdict
         return run
 
 
