@@ -29,7 +29,7 @@ from smmile.present.tables import COLUMNS
 from smmile.results.folder import read_results_folder
 from smmile.results.naming import PAPER_COMPARISON
 from smmile.results.scores import read_judge_files
-from utils import add_bootstrap_args, check_bootstrap_args, run_script, script_parser
+from utils import add_bootstrap_args, check_bootstrap_args, run_main, script_parser
 
 
 def choose_table(requested: str | None, detected: str, folder: Path) -> str:
@@ -92,4 +92,4 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(run_script(main))
+    run_main(main)

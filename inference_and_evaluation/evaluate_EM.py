@@ -33,7 +33,7 @@ from smmile.results.naming import (
 from smmile.results.outputs import Evaluation
 from smmile.results.reader import load_results, result_stems
 from smmile.scoring import evaluate_result
-from utils import EXIT_USER_ERROR, add_result_filters, run_script, script_parser
+from utils import EXIT_USER_ERROR, add_result_filters, run_main, script_parser
 
 COMPARISON = {False: MODEL_COMPARISON, True: MODEL_COMPARISON_STRICT}
 NO_RESULT = "no result file: the saved score as it stands"
@@ -114,4 +114,4 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(run_script(main))
+    run_main(main)

@@ -45,7 +45,7 @@ from smmile.results.naming import JUDGE_CACHE, JUDGE_SUFFIX, MODEL_COMPARISON_LL
 from smmile.results.outputs import JudgeInfo
 from smmile.results.reader import load_results
 from smmile.types import MODES
-from utils import add_api_args, run_script, script_parser
+from utils import add_api_args, run_main, script_parser
 
 
 def saved_evaluations(folder: Path, models: Sequence[str] | None, mode: str | None) -> list[dict[str, Any]]:
@@ -171,4 +171,4 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(run_script(main))
+    run_main(main)

@@ -9,7 +9,6 @@ ANTHROPIC_API_KEY from the environment; `--base-url` for a proxy. The result id 
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Sequence
 
 from smmile.models.anthropic_backend import anthropic_key, check_profile_roles
@@ -18,7 +17,7 @@ from smmile.models.base import ModelSpec
 from smmile.models.registry import build
 from smmile.results.result_ids import check_result_id, result_id
 from smmile.runs import run_models
-from utils import add_api_args, common_parser, run_script
+from utils import add_api_args, common_parser, run_main
 
 DEFAULT_MODEL = "claude-3-7-sonnet-20250219"
 
@@ -42,4 +41,4 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(run_script(main))
+    run_main(main)

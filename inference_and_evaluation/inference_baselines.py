@@ -7,7 +7,6 @@ ICL only, as in the paper (a 0-shot prompt has no in-context answers to draw fro
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Sequence
 
 from smmile.errors import UserError
@@ -16,7 +15,7 @@ from smmile.models.baselines import BASELINES
 from smmile.models.registry import build
 from smmile.results.result_ids import check_result_id
 from smmile.runs import run_models
-from utils import add_name_arg, common_parser, run_script
+from utils import add_name_arg, common_parser, run_main
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -36,4 +35,4 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(run_script(main))
+    run_main(main)

@@ -14,13 +14,12 @@ with a checkpoint runs only with `--trust-remote-code`.
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Sequence
 
 from smmile.cli import redefault
 from smmile.models.catalog import any_checkpoint, local_specs
 from smmile.runs import run_models
-from utils import add_checkpoint_args, add_local_model_args, common_parser, run_script
+from utils import add_checkpoint_args, add_local_model_args, common_parser, run_main
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -36,4 +35,4 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(run_script(main))
+    run_main(main)

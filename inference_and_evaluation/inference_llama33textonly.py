@@ -10,7 +10,6 @@ paper, no sampling option is sent (ollama's defaults: sampling on) unless `--tem
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Sequence
 
 from smmile.cli import add_flag
@@ -21,7 +20,7 @@ from smmile.models.ollama_backend import ollama_host
 from smmile.models.registry import build
 from smmile.results.result_ids import check_result_id
 from smmile.runs import run_models
-from utils import add_api_args, common_parser, run_script
+from utils import add_api_args, common_parser, run_main
 
 MODEL_ID = "llama33textonly"
 
@@ -58,4 +57,4 @@ def main(argv: Sequence[str] | None = None, task_format: str = "open") -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(run_script(main))
+    run_main(main)

@@ -11,7 +11,6 @@ AZURE_OPENAI_API_VERSION, default 2024-05-01-preview; `--model` is the deploymen
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Sequence
 
 from smmile.models.api.backend import ApiSettings
@@ -21,7 +20,7 @@ from smmile.models.openai_backend import OpenAIService
 from smmile.models.registry import build
 from smmile.results.result_ids import check_result_id, result_id
 from smmile.runs import run_models
-from utils import add_api_args, common_parser, run_script
+from utils import add_api_args, common_parser, run_main
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -45,4 +44,4 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(run_script(main))
+    run_main(main)

@@ -22,7 +22,7 @@ from smmile.data.loading import LoadedDataset, load_dataset_problems
 from smmile.data.sources import HUB_IDS, resolve_source
 from smmile.errors import UserError
 from smmile.hub import hub_offline
-from utils import run_script, script_parser
+from utils import run_main, script_parser
 
 NAMES = {"smmile": "SMMILE", "augmented": "SMMILE++"}
 PREPARE_BUDGET_S = 600.0  # a login node has time: ten times a run's budget
@@ -152,4 +152,4 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(run_script(main))
+    run_main(main)

@@ -27,7 +27,7 @@ from smmile.results.folder import read_results_folder
 from smmile.results.naming import REPORT
 from smmile.results.reader import Result
 from smmile.types import Problem
-from utils import add_dataset_args, add_result_filters, run_script, script_parser
+from utils import add_dataset_args, add_result_filters, run_main, script_parser
 
 
 def dataset_choice(args, results: Sequence[Result]) -> tuple[str | None, str | None]:
@@ -104,4 +104,4 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(run_script(main))
+    run_main(main)

@@ -34,7 +34,7 @@ from utils import (
     add_dataset_args,
     add_figure_args,
     add_result_filters,
-    run_script,
+    run_main,
     script_parser,
 )
 
@@ -100,4 +100,4 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(run_script(main))
+    run_main(main)

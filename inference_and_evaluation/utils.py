@@ -10,6 +10,7 @@ import os
 import signal
 import sys
 from collections.abc import Callable, Sequence
+from typing import NoReturn
 
 from smmile.ablations import ICL_ORDERS, IRRELEVANT_FROM, KEEP, POSITIONS
 from smmile.cli import EXIT_USER_ERROR, HelpFormatter, ScriptParser, add_flag, at_least
@@ -61,6 +62,18 @@ def run_script(main: Callable[[Sequence[str] | None], int], argv: Sequence[str] 
     for sig in ours:
         signal.signal(sig, previous[sig])
     return code
+
+
+def run_main(main: Callable[[Sequence[str] | None], int]) -> NoReturn:
+    """Run a script's main() as the program and exit with its code. A run stopped by a signal
+    ends as soon as its lines are out: what it wrote is already flushed and closed, and the
+    interpreter's teardown would only wait for (or trip over) requests still in flight."""
+    code = run_script(main)
+    if code > 128:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
+    sys.exit(code)
 
 
 def script_parser(description: str) -> argparse.ArgumentParser:
@@ -395,7 +408,7 @@ def family_script(
         return run_models(args, local_specs(args, chosen))
 
     if module == "__main__":
-        sys.exit(run_script(main))
+        run_main(main)
     return main
 
 
@@ -404,5 +417,5 @@ def mcqa_script(main: Callable[..., int], module: str) -> Callable[..., int]:
     (every flag of its script applies). It runs at once when `module` is "__main__"."""
     mcqa_main = functools.partial(main, task_format="mcqa")
     if module == "__main__":
-        sys.exit(run_script(mcqa_main))
+        run_main(mcqa_main)
     return mcqa_main

@@ -54,7 +54,7 @@ from utils import (
     add_bootstrap_args,
     add_figure_args,
     check_bootstrap_args,
-    run_script,
+    run_main,
     script_parser,
 )
 
@@ -218,4 +218,4 @@ def write_icl_gain(
 
 
 if __name__ == "__main__":
-    sys.exit(run_script(main))
+    run_main(main)

@@ -11,7 +11,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "inference_and_eval
 from smmile.models.base import ModelSpec  # noqa: E402
 from smmile.models.baselines import BaselineBackend  # noqa: E402
 from smmile.runs import run_models  # noqa: E402
-from utils import common_parser, run_script  # noqa: E402
+from utils import common_parser, run_main  # noqa: E402
 
 
 class SlowBaseline(BaselineBackend):
@@ -33,4 +33,4 @@ def main(argv=None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(run_script(main))
+    run_main(main)
